@@ -1,0 +1,428 @@
+"""The engine: a registry of checks that runs them and aggregates their results."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from ._aggregate import aggregate
+from ._engine_thread import EngineThread
+from ._errors import ConfigurationError, UnknownCheckError, UnknownProbeError
+from ._poller import Poller
+from ._report import CheckReport, Report
+from ._result import CheckResult
+from ._runtime import CheckRuntime
+from ._sanitize import describe_exception
+from ._spec import BUILTIN_PROBES, DEFAULT_TIMEOUT, CheckSpec, make_spec, validate_name
+from ._status import Status
+
+__all__ = ["Health"]
+
+logger = logging.getLogger("healthprobe")
+C = TypeVar("C")
+
+
+class Health:
+    """A set of health checks, and the probes (groups) they belong to.
+
+    Register checks with :meth:`add` or the :meth:`check` decorator, then ask
+    a probe for its :class:`Report` with ``await health.arun("ready")`` (async
+    code) or ``health.run("ready")`` (sync code).  ``None`` as the probe means
+    every check (the detailed ``/health`` report).
+
+    Parameters:
+        version: the service's version, carried into reports by the adapters.
+        groups: custom probe names besides ``live``, ``ready`` and ``startup``.
+        deadline: a bound (seconds) on a whole probe run, on top of each
+            check's own timeout; checks still running then read as failed
+            "deadline exceeded" (their runs go on and are cached for next time).
+            ``None``: bounded by the slowest check's timeout only.
+        unknown_passes: the probes whose verdict is ``pass`` when their
+            aggregate is ``unknown``.  By default only ``live``: a process with
+            no reading yet is alive, but not ready.
+    """
+
+    def __init__(
+        self,
+        *,
+        version: str | None = None,
+        groups: Iterable[str] = (),
+        deadline: float | None = None,
+        unknown_passes: Iterable[str] = ("live",),
+    ) -> None:
+        if isinstance(groups, str):
+            groups = (groups,)
+        probes = list(BUILTIN_PROBES)
+        for group in groups:
+            validate_name(group, what="probe")
+            if group in probes:
+                raise ConfigurationError(f"probe {group!r} is declared twice")
+            probes.append(group)
+        self._probes = tuple(probes)
+        unknown = frozenset((unknown_passes,) if isinstance(unknown_passes, str) else unknown_passes)
+        for probe in unknown - set(self._probes):
+            raise ConfigurationError(f"unknown_passes names unknown probe {probe!r}")
+        self._unknown_passes = unknown
+        if deadline is not None and (
+            isinstance(deadline, bool)
+            or not isinstance(deadline, (int, float))
+            or not deadline > 0
+            or math.isinf(deadline)
+        ):
+            raise ConfigurationError(f"deadline must be a positive number of seconds, not {deadline!r}")
+        self.version = version
+        self.deadline = deadline
+        self._runtimes: dict[str, CheckRuntime] = {}
+        self._poller = Poller()
+        self._engine: EngineThread | None = None
+        self._engine_lock = threading.Lock()
+        self._started_monotonic = time.monotonic()
+        self.started_at = dt.datetime.now(dt.timezone.utc)
+
+    # -- registration -------------------------------------------------------
+
+    @property
+    def probes(self) -> tuple[str, ...]:
+        """Every probe this instance knows: the built-in three, then the custom groups."""
+        return self._probes
+
+    def add(
+        self,
+        check: C,
+        *,
+        name: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        critical: bool = True,
+        probes: Iterable[str] = ("ready",),
+        interval: float | None = None,
+        initial_delay: float = 0.0,
+        cache_ttl: float = 0.0,
+        max_staleness: float | None = None,
+        failure_threshold: int = 1,
+        success_threshold: int = 1,
+        component_type: str | None = None,
+        secrets: Iterable[str] = (),
+    ) -> C:
+        """Register ``check`` and return it unchanged.
+
+        ``check`` is a sync or async callable taking no arguments, or an object
+        with ``check()`` or ``acheck()``.  Options:
+
+        * ``name``: unique (case-insensitively); defaults to the object's
+          ``name`` attribute or the function's ``__name__``.
+        * ``timeout``: seconds one run may take before it reads as failed.
+        * ``critical``: when False, a failure degrades (``warn``) the probes
+          the check belongs to instead of failing them.
+        * ``probes``: the probes it belongs to (default: readiness only; it is
+          always part of the full ``/health`` report).
+        * ``interval``: poll in the background every so many seconds, after
+          ``initial_delay``; probes then serve the latest reading.
+        * ``cache_ttl``: serve a reading this young without running again.
+        * ``max_staleness``: a reading older than this reads ``unknown``
+          (default for polled checks: ``2 * interval + timeout``).
+        * ``failure_threshold`` / ``success_threshold``: consecutive readings
+          needed before a change of state is reported (flap damping).
+        * ``component_type``: IETF componentType (``datastore``,
+          ``component``, ``system``); defaults to the object's attribute.
+        * ``secrets``: strings never to show in any output (passwords, hosts);
+          an object's ``secrets`` attribute is added to them.
+
+        Raises :class:`ConfigurationError` naming the check and the problem.
+        """
+        spec = make_spec(
+            check,
+            name=name,
+            timeout=timeout,
+            critical=critical,
+            probes=probes,
+            known_probes=self._probes,
+            interval=interval,
+            initial_delay=initial_delay,
+            cache_ttl=cache_ttl,
+            max_staleness=max_staleness,
+            failure_threshold=failure_threshold,
+            success_threshold=success_threshold,
+            component_type=component_type,
+            secrets=secrets,
+        )
+        for existing in self._runtimes:
+            if existing.lower() == spec.name.lower():
+                raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
+        runtime = CheckRuntime(spec)
+        self._runtimes[spec.name] = runtime
+        loop = self._poller.loop
+        if loop is not None and spec.interval is not None:
+            loop.call_soon_threadsafe(self._poller.add, runtime)
+        return check
+
+    @overload
+    def check(self, func: C, /) -> C: ...
+    @overload
+    def check(self, func: None = None, /, **options: Any) -> Callable[[C], C]: ...
+
+    def check(self, func: Any = None, /, **options: Any) -> Any:
+        """Decorator form of :meth:`add`: ``@health.check`` or ``@health.check(timeout=2)``."""
+        if func is not None:
+            return self.add(func, **options)
+
+        def register(target: C) -> C:
+            return self.add(target, **options)
+
+        return register
+
+    def spec(self, name: str) -> CheckSpec:
+        """The registered options of one check."""
+        try:
+            return self._runtimes[name].spec
+        except KeyError:
+            raise UnknownCheckError(name) from None
+
+    def names(self, probe: str | None = None) -> tuple[str, ...]:
+        """The names of the checks in ``probe`` (every check for ``None``), in registration order."""
+        return tuple(rt.name for rt in self._members(probe))
+
+    def executions(self, name: str) -> int:
+        """How many times the check ``name`` has actually been called."""
+        try:
+            return self._runtimes[name].executions
+        except KeyError:
+            raise UnknownCheckError(name) from None
+
+    # -- running -------------------------------------------------------------
+
+    async def arun(
+        self,
+        probe: str | None = None,
+        *,
+        only: str | None = None,
+        exclude: Iterable[str] = (),
+        deadline: float | None = None,
+    ) -> Report:
+        """Run ``probe``'s checks concurrently and return its :class:`Report`.
+
+        ``only`` restricts the report to one check of the probe
+        (:class:`UnknownCheckError` if it is not in it); ``exclude`` skips
+        checks by name, as the Kubernetes API server's ``?exclude=`` does
+        (names that match nothing are listed in ``unmatched_excludes``).
+        Cached and polled readings are served as their options say; a check
+        already running is joined, not started twice.  Never raises because a
+        check failed: a failure is a ``fail`` result.
+        """
+        started = time.monotonic()
+        selected, excluded, unmatched = self._select(probe, only, exclude)
+        limit = deadline if deadline is not None else self.deadline
+        results: dict[str, CheckResult] = {}
+        if selected:
+            tasks = {rt.name: asyncio.ensure_future(rt.obtain()) for rt in selected}
+            try:
+                await asyncio.wait(tasks.values(), timeout=limit)
+            except asyncio.CancelledError:
+                for task in tasks.values():
+                    task.cancel()
+                raise
+            for name, task in tasks.items():
+                results[name] = self._task_result(task, limit)
+        return self._report(probe, selected, results, started, excluded, unmatched)
+
+    def run(
+        self,
+        probe: str | None = None,
+        *,
+        only: str | None = None,
+        exclude: Iterable[str] = (),
+        deadline: float | None = None,
+    ) -> Report:
+        """Blocking twin of :meth:`arun`, for code without an event loop.
+
+        The run happens on the loop that polls this instance's checks when
+        there is one, else on a private engine loop in a daemon thread, so
+        async checks and single-flight work from sync code too.  Calling it
+        from inside a running event loop raises ``RuntimeError`` (it would
+        block that loop); use ``await health.arun()`` there.
+        """
+        _refuse_inside_loop("run")
+        exclude = tuple(exclude)
+        loop = self._poller.loop
+        coro = self.arun(probe, only=only, exclude=exclude, deadline=deadline)
+        if loop is not None and loop.is_running():
+            return asyncio.run_coroutine_threadsafe(coro, loop).result()
+        return self._engine_thread().call(coro)
+
+    def latest(
+        self,
+        probe: str | None = None,
+        *,
+        only: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> Report:
+        """The report from the last readings, without running anything.
+
+        For metrics scrapes and status pages: a check with no reading yet, or
+        whose reading is past its max staleness, reads ``unknown``.
+        """
+        started = time.monotonic()
+        selected, excluded, unmatched = self._select(probe, only, exclude)
+        results = {rt.name: rt.peek() for rt in selected}
+        return self._report(probe, selected, results, started, excluded, unmatched)
+
+    def uptime(self) -> float:
+        """Seconds since this instance was created."""
+        return time.monotonic() - self._started_monotonic
+
+    # -- background polling and lifecycle -------------------------------------
+
+    async def astart(self) -> None:
+        """Start polling the checks that have an ``interval``, on the running loop."""
+        if self._poller.running:
+            return
+        self._poller.start([rt for rt in self._runtimes.values() if rt.spec.interval])
+
+    async def astop(self) -> None:
+        """Stop polling and close the resources the checks opened (``aclose``/``close``)."""
+        await self._poller.stop()
+        for runtime in self._runtimes.values():
+            await self._close_target(runtime)
+
+    def start(self) -> None:
+        """Blocking twin of :meth:`astart`: polls on the private engine loop."""
+        _refuse_inside_loop("start")
+        self._engine_thread().call(self.astart())
+
+    def stop(self) -> None:
+        """Blocking twin of :meth:`astop`; also ends the private engine loop."""
+        _refuse_inside_loop("stop")
+        loop = self._poller.loop
+        if loop is not None and loop.is_running():
+            asyncio.run_coroutine_threadsafe(self.astop(), loop).result()
+        elif self._engine is not None:
+            self._engine.call(self.astop())
+        with self._engine_lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.close()
+
+    async def __aenter__(self) -> Health:
+        await self.astart()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.astop()
+
+    def __enter__(self) -> Health:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- internals --------------------------------------------------------------
+
+    def _members(self, probe: str | None) -> list[CheckRuntime]:
+        if probe is None:
+            return list(self._runtimes.values())
+        if probe not in self._probes:
+            raise UnknownProbeError(probe)
+        return [rt for rt in self._runtimes.values() if probe in rt.spec.probes]
+
+    def _select(
+        self, probe: str | None, only: str | None, exclude: Iterable[str]
+    ) -> tuple[list[CheckRuntime], tuple[str, ...], tuple[str, ...]]:
+        members = self._members(probe)
+        if only is not None:
+            members = [rt for rt in members if rt.name == only]
+            if not members:
+                raise UnknownCheckError(only, probe)
+        skip = tuple(dict.fromkeys(exclude))
+        names = {rt.name for rt in members}
+        excluded = tuple(name for name in skip if name in names)
+        unmatched = tuple(name for name in skip if name not in names)
+        return [rt for rt in members if rt.name not in skip], excluded, unmatched
+
+    def _task_result(self, task: asyncio.Future[CheckResult], limit: float | None) -> CheckResult:
+        if not task.done():
+            task.cancel()  # the shared run goes on (shielded) and is cached for later
+            return CheckResult(Status.FAIL, f"deadline of {limit:g} s exceeded")
+        if task.cancelled():
+            return CheckResult(Status.FAIL, "the check was cancelled")
+        error = task.exception()
+        if error is not None:
+            return CheckResult(Status.FAIL, describe_exception(error))
+        return task.result()
+
+    def _report(
+        self,
+        probe: str | None,
+        selected: list[CheckRuntime],
+        results: dict[str, CheckResult],
+        started: float,
+        excluded: tuple[str, ...],
+        unmatched: tuple[str, ...],
+    ) -> Report:
+        checks = {
+            rt.name: CheckReport(rt.name, rt.spec.critical, results[rt.name]) for rt in selected
+        }
+        status = aggregate((c.result.status, c.critical) for c in checks.values())
+        verdict = status
+        if status is Status.UNKNOWN:
+            verdict = Status.PASS if probe in self._unknown_passes else Status.FAIL
+        return Report(
+            probe=probe,
+            status=status,
+            verdict=verdict,
+            checks=checks,
+            time=dt.datetime.now(dt.timezone.utc),
+            duration=time.monotonic() - started,
+            excluded=excluded,
+            unmatched_excludes=unmatched,
+        )
+
+    def _engine_thread(self) -> EngineThread:
+        with self._engine_lock:
+            if self._engine is None or not self._engine.alive:
+                self._engine = EngineThread()
+            return self._engine
+
+    async def _close_target(self, runtime: CheckRuntime) -> None:
+        target = runtime.spec.target
+        closer = getattr(target, "aclose", None) or getattr(target, "close", None)
+        if not callable(closer) or inspect.isfunction(target):
+            return
+        try:
+            outcome = closer()
+            if inspect.isawaitable(outcome):
+                await asyncio.wait_for(outcome, runtime.spec.timeout)
+        except Exception as exc:
+            logger.warning(
+                "healthprobe: closing check %s failed: %s",
+                runtime.name,
+                describe_exception(exc, runtime.spec.secrets),
+            )
+
+
+def _refuse_inside_loop(method: str) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise RuntimeError(
+            f"Health.{method}() blocks and cannot be called from a running event loop; "
+        f"use 'await health.a{method}()' instead"
+    )

@@ -1,0 +1,32 @@
+"""Lazy imports of optional packages, with an error that says what to install."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["MissingDependencyError", "require"]
+
+
+class MissingDependencyError(ImportError):
+    """An optional package healthprobe needs for this feature is not installed."""
+
+
+def require(module: str, extra: str, *, package: str | None = None) -> ModuleType:
+    """Import ``module``, or raise :class:`MissingDependencyError` naming the extra.
+
+    Only a missing ``module`` itself (or its top-level package) is reported
+    as "please install": an ImportError raised *inside* an installed package
+    (a broken nested import) propagates unchanged, so it is never masked.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        top = module.split(".")[0]
+        if exc.name not in (module, top):
+            raise
+        wanted = package or top
+        raise MissingDependencyError(
+            f"{module!r} is not installed; it is needed here. "
+            f"Install it with: pip install 'healthprobe[{extra}]' (it provides {wanted})"
+        ) from exc

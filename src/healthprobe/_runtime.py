@@ -1,0 +1,237 @@
+"""One registered check at run time: calling it safely, caching and sharing its runs.
+
+This is the only place that schedules a check's I/O.  Every decision about
+*what a result means* lives in the pure modules (``_interpret``,
+``_thresholds``, ``_aggregate``); this module only decides *when and how* a
+check is called:
+
+* an async check is awaited in its own task, abandoned (cancelled, never
+  waited for) when its timeout passes, so a check that ignores cancellation
+  still cannot hold a probe;
+* a sync check runs in a daemon thread of its own, so it never blocks the
+  event loop and never delays interpreter exit; while that thread is still
+  busy, later runs wait on the *same* call instead of starting another
+  thread, and report a timeout if it is still stuck;
+* concurrent callers of a check share one in-flight run (single-flight);
+* a result younger than the check's cache TTL is served without running it,
+  and a result older than its max staleness reads ``unknown``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import dataclasses
+import datetime as dt
+import inspect
+import threading
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from ._interpret import interpret
+from ._result import CheckResult
+from ._sanitize import describe_exception, sanitize, sanitize_details
+from ._spec import CallKind, CheckSpec
+from ._status import Status
+from ._thresholds import Damper
+
+__all__ = ["CheckRuntime"]
+
+
+class CheckRuntime:
+    """The run-time state of one check: its last result, in-flight run and busy thread."""
+
+    def __init__(self, spec: CheckSpec) -> None:
+        self.spec = spec
+        self.polling = False  # set while a background poller owns this check's runs
+        self.executions = 0  # how many times the check was actually called
+        self._lock = threading.Lock()
+        self._damper = Damper(spec.failure_threshold, spec.success_threshold)
+        self._last: CheckResult | None = None
+        self._last_at = 0.0  # time.monotonic() of the last reading
+        self._inflight: asyncio.Task[CheckResult] | None = None
+        self._thread_call: concurrent.futures.Future[Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def peek(self, now: float | None = None) -> CheckResult:
+        """The latest result without running the check.
+
+        ``unknown`` before the first reading, and once the reading is older
+        than the check's max staleness (the stale status is kept in details).
+        """
+        with self._lock:
+            last, at = self._last, self._last_at
+        if last is None:
+            return CheckResult(
+                Status.UNKNOWN, "no result yet", component_type=self.spec.component_type
+            )
+        age = (time.monotonic() if now is None else now) - at
+        limit = self.spec.max_staleness
+        if limit is not None and age > limit:
+            return dataclasses.replace(
+                last,
+                status=Status.UNKNOWN,
+                output=f"stale: the last reading is {age:.1f} s old (max_staleness {limit:g} s)",
+                details={**last.details, "stale_status": last.status.value},
+            )
+        return last
+
+    async def obtain(self) -> CheckResult:
+        """The result a probe should use now: polled, cached, or from a (shared) fresh run."""
+        if self.polling:
+            return self.peek()
+        # A polled check whose poller is not running (polling never started, or
+        # already stopped) runs on demand, and its interval acts as a cache TTL.
+        ttl = max(self.spec.cache_ttl, self.spec.interval or 0.0)
+        if ttl > 0:
+            now = time.monotonic()
+            with self._lock:
+                fresh = self._last is not None and now - self._last_at < ttl
+            if fresh:
+                return self.peek(now)
+        return await self.refresh()
+
+    async def refresh(self) -> CheckResult:
+        """Run the check now, or join the run already in flight on this loop."""
+        loop = asyncio.get_running_loop()
+        task = self._inflight
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = loop.create_task(self._execute(), name=f"healthprobe:{self.name}")
+            self._inflight = task
+        # shield: a caller that goes away (client disconnect, deadline) must not
+        # cancel the run other callers are waiting for.
+        return await asyncio.shield(task)
+
+    async def _execute(self) -> CheckResult:
+        started = time.monotonic()
+        self.executions += 1
+        try:
+            reading = await self._invoke(started)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in healthprobe itself; still a result, not a crash
+            reading = CheckResult(Status.FAIL, describe_exception(exc, self.spec.secrets))
+        reading = self._finish(reading, time.monotonic() - started)
+        with self._lock:
+            reported = self._damper.feed(reading)
+            self._last, self._last_at = reported, time.monotonic()
+        return reported
+
+    def _finish(self, reading: CheckResult, latency: float) -> CheckResult:
+        secrets = self.spec.secrets
+        return dataclasses.replace(
+            reading,
+            output=sanitize(reading.output, secrets) if reading.output else "",
+            details=sanitize_details(reading.details, secrets) if reading.details else {},
+            observed_unit=(
+                sanitize(reading.observed_unit, secrets, max_length=50)
+                if reading.observed_unit
+                else None
+            ),
+            observed_value=(
+                sanitize(reading.observed_value, secrets)
+                if isinstance(reading.observed_value, str)
+                else reading.observed_value
+            ),
+            component_type=reading.component_type or self.spec.component_type,
+            latency=latency,
+            time=dt.datetime.now(dt.timezone.utc),
+        )
+
+    async def _invoke(self, started: float) -> CheckResult:
+        spec = self.spec
+        if spec.kind is CallKind.ASYNC:
+            try:
+                awaitable = spec.call()
+            except Exception as exc:
+                return self._failure(exc)
+            return await self._await_bounded(awaitable, spec.timeout)
+        return await self._invoke_in_thread(started)
+
+    async def _invoke_in_thread(self, started: float) -> CheckResult:
+        spec = self.spec
+        call = self._thread_call
+        resumed = call is not None and not call.done()
+        if call is None or not resumed:
+            call = self._start_thread()
+            self._thread_call = call
+        waiter = asyncio.wrap_future(call)
+        done, _ = await asyncio.wait({waiter}, timeout=spec.timeout)
+        if not done:
+            # Leave the thread alone (threads cannot be killed); the next run
+            # joins it instead of starting another.
+            waiter.cancel()
+            note = " (the previous run is still in progress)" if resumed else ""
+            return CheckResult(Status.FAIL, f"timed out after {spec.timeout:g} s{note}")
+        error = call.exception()
+        if error is not None:
+            return self._failure(error)
+        value = call.result()
+        if inspect.isawaitable(value):
+            # A sync callable that returned an awaitable (a lambda around an
+            # async call): await it in the time that is left.
+            remaining = spec.timeout - (time.monotonic() - started)
+            return await self._await_bounded(value, remaining)
+        return interpret(value)
+
+    def _start_thread(self) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        context = contextvars.copy_context()
+        call = self.spec.call
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = context.run(call)
+            except BaseException as exc:  # reported as the check's failure
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        # Daemon: a stuck check must never keep the process from exiting.
+        threading.Thread(target=work, name=f"healthprobe:{self.name}", daemon=True).start()
+        return future
+
+    async def _await_bounded(self, awaitable: Awaitable[Any], timeout: float) -> CheckResult:
+        if timeout <= 0:
+            _discard(awaitable)
+            return CheckResult(Status.FAIL, f"timed out after {self.spec.timeout:g} s")
+        task = asyncio.ensure_future(awaitable)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if not done:
+            # Cancel and walk away: a check that swallows the cancellation
+            # keeps running on its own, but no longer holds the probe.
+            task.cancel()
+            task.add_done_callback(_consume)
+            return CheckResult(Status.FAIL, f"timed out after {self.spec.timeout:g} s")
+        if task.cancelled():
+            return CheckResult(Status.FAIL, "the check was cancelled")
+        error = task.exception()
+        if error is not None:
+            return self._failure(error)
+        return interpret(task.result())
+
+    def _failure(self, error: BaseException) -> CheckResult:
+        return CheckResult(Status.FAIL, describe_exception(error, self.spec.secrets))
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned task's outcome so asyncio does not log it as lost."""
+    if not task.cancelled():
+        task.exception()
+
+
+def _discard(awaitable: Awaitable[Any]) -> None:
+    close = getattr(awaitable, "close", None)
+    if inspect.iscoroutine(awaitable) and callable(close):
+        close()
