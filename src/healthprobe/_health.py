@@ -99,7 +99,7 @@ class Health:
         check: C,
         *,
         name: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        timeout: float | None = None,
         critical: bool = True,
         probes: Iterable[str] = ("ready",),
         interval: float | None = None,
@@ -118,7 +118,9 @@ class Health:
 
         * ``name``: unique (case-insensitively); defaults to the object's
           ``name`` attribute or the function's ``__name__``.
-        * ``timeout``: seconds one run may take before it reads as failed.
+        * ``timeout``: seconds one run may take before it reads as failed;
+          defaults to the object's ``timeout`` attribute (built-in checks use
+          it for their driver's own time limits too), else 5 s.
         * ``critical``: when False, a failure degrades (``warn``) the probes
           the check belongs to instead of failing them.
         * ``probes``: the probes it belongs to (default: readiness only; it is
@@ -137,6 +139,10 @@ class Health:
 
         Raises :class:`ConfigurationError` naming the check and the problem.
         """
+        if timeout is None:
+            declared = getattr(check, "timeout", None)
+            usable = isinstance(declared, (int, float)) and not isinstance(declared, bool)
+            timeout = declared if usable else DEFAULT_TIMEOUT
         spec = make_spec(
             check,
             name=name,
