@@ -21,7 +21,7 @@ from ._report import CheckReport, Report
 from ._result import CheckResult
 from ._runtime import CheckRuntime
 from ._sanitize import describe_exception
-from ._spec import BUILTIN_PROBES, DEFAULT_TIMEOUT, CheckSpec, make_spec, validate_name
+from ._spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
 from ._status import Status
 
 __all__ = ["Health"]
@@ -67,7 +67,9 @@ class Health:
                 raise ConfigurationError(f"probe {group!r} is declared twice")
             probes.append(group)
         self._probes = tuple(probes)
-        unknown = frozenset((unknown_passes,) if isinstance(unknown_passes, str) else unknown_passes)
+        unknown = frozenset(
+            (unknown_passes,) if isinstance(unknown_passes, str) else unknown_passes
+        )
         for probe in unknown - set(self._probes):
             raise ConfigurationError(f"unknown_passes names unknown probe {probe!r}")
         self._unknown_passes = unknown
@@ -77,7 +79,9 @@ class Health:
             or not deadline > 0
             or math.isinf(deadline)
         ):
-            raise ConfigurationError(f"deadline must be a positive number of seconds, not {deadline!r}")
+            raise ConfigurationError(
+                f"deadline must be a positive number of seconds, not {deadline!r}"
+            )
         self.version = version
         self.deadline = deadline
         self._runtimes: dict[str, CheckRuntime] = {}
@@ -139,10 +143,6 @@ class Health:
 
         Raises :class:`ConfigurationError` naming the check and the problem.
         """
-        if timeout is None:
-            declared = getattr(check, "timeout", None)
-            usable = isinstance(declared, (int, float)) and not isinstance(declared, bool)
-            timeout = declared if usable else DEFAULT_TIMEOUT
         spec = make_spec(
             check,
             name=name,
@@ -192,7 +192,7 @@ class Health:
             raise UnknownCheckError(name) from None
 
     def names(self, probe: str | None = None) -> tuple[str, ...]:
-        """The names of the checks in ``probe`` (every check for ``None``), in registration order."""
+        """The names of the checks in ``probe`` (all for ``None``), in registration order."""
         return tuple(rt.name for rt in self._members(probe))
 
     def executions(self, name: str) -> int:
@@ -226,8 +226,16 @@ class Health:
         selected, excluded, unmatched = self._select(probe, only, exclude)
         limit = deadline if deadline is not None else self.deadline
         results: dict[str, CheckResult] = {}
-        if selected:
-            tasks = {rt.name: asyncio.ensure_future(rt.obtain()) for rt in selected}
+        to_run: list[CheckRuntime] = []
+        for runtime in selected:
+            # Polled and cached readings are served inline: no task, no await.
+            cached = runtime.cached()
+            if cached is None:
+                to_run.append(runtime)
+            else:
+                results[runtime.name] = cached
+        if to_run:
+            tasks = {rt.name: asyncio.ensure_future(rt.refresh()) for rt in to_run}
             try:
                 await asyncio.wait(tasks.values(), timeout=limit)
             except asyncio.CancelledError:
@@ -236,7 +244,14 @@ class Health:
                 raise
             for name, task in tasks.items():
                 results[name] = self._task_result(task, limit)
-        return self._report(probe, selected, results, started, excluded, unmatched)
+        return self._report(
+            probe,
+            selected=selected,
+            results=results,
+            started=started,
+            excluded=excluded,
+            unmatched=unmatched,
+        )
 
     def run(
         self,
@@ -277,7 +292,14 @@ class Health:
         started = time.monotonic()
         selected, excluded, unmatched = self._select(probe, only, exclude)
         results = {rt.name: rt.peek() for rt in selected}
-        return self._report(probe, selected, results, started, excluded, unmatched)
+        return self._report(
+            probe,
+            selected=selected,
+            results=results,
+            started=started,
+            excluded=excluded,
+            unmatched=unmatched,
+        )
 
     def uptime(self) -> float:
         """Seconds since this instance was created."""
@@ -376,6 +398,7 @@ class Health:
     def _report(
         self,
         probe: str | None,
+        *,
         selected: list[CheckRuntime],
         results: dict[str, CheckResult],
         started: float,
@@ -429,6 +452,6 @@ def _refuse_inside_loop(method: str) -> None:
     except RuntimeError:
         return
     raise RuntimeError(
-            f"Health.{method}() blocks and cannot be called from a running event loop; "
+        f"Health.{method}() blocks and cannot be called from a running event loop; "
         f"use 'await health.a{method}()' instead"
     )

@@ -32,7 +32,7 @@ __all__ = ["interpret"]
 _OUTPUT_KEYS = ("output", "message")
 
 
-def interpret(value: object) -> CheckResult:
+def interpret(value: object) -> CheckResult:  # noqa: PLR0911 - one return per convention
     """Turn the return value of a check into a :class:`CheckResult`."""
     if isinstance(value, CheckResult):
         return value

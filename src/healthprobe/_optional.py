@@ -22,7 +22,7 @@ def require(module: str, extra: str, *, package: str | None = None) -> ModuleTyp
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        top = module.split(".")[0]
+        top = module.split(".", 1)[0]
         if exc.name not in (module, top):
             raise
         wanted = package or top

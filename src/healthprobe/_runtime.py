@@ -81,8 +81,14 @@ class CheckRuntime:
             )
         return last
 
-    async def obtain(self) -> CheckResult:
-        """The result a probe should use now: polled, cached, or from a (shared) fresh run."""
+    def cached(self) -> CheckResult | None:
+        """The result to serve without running the check, or None when it must run.
+
+        A polled check always serves its latest reading (``unknown`` before
+        the first one or once stale); another check serves a reading younger
+        than its cache TTL.  Returns the same object while nothing changed, so
+        renderers can cache on identity.
+        """
         if self.polling:
             return self.peek()
         # A polled check whose poller is not running (polling never started, or
@@ -94,7 +100,12 @@ class CheckRuntime:
                 fresh = self._last is not None and now - self._last_at < ttl
             if fresh:
                 return self.peek(now)
-        return await self.refresh()
+        return None
+
+    async def obtain(self) -> CheckResult:
+        """The result a probe should use now: polled, cached, or from a (shared) fresh run."""
+        result = self.cached()
+        return result if result is not None else await self.refresh()
 
     async def refresh(self) -> CheckResult:
         """Run the check now, or join the run already in flight on this loop."""

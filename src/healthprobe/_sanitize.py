@@ -52,8 +52,9 @@ def sanitize(
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         out = out.replace(secret, REDACTED)
     out = _URL_WITH_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@{REDACTED}", out)
-    out = _SECRET_PAIR.sub(lambda m: f"{m['key']}{m['quote']}{m['sep']}{REDACTED}", out)
+    # Tokens first: "Authorization: Bearer xyz" would otherwise lose only "Bearer".
     out = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", out)
+    out = _SECRET_PAIR.sub(lambda m: f"{m['key']}{m['quote']}{m['sep']}{REDACTED}", out)
     out = _WHITESPACE.sub(" ", out).strip()
     if len(out) > max_length:
         out = out[: max_length - 1].rstrip() + "…"

@@ -73,7 +73,7 @@ def make_spec(
     target: object,
     *,
     name: str | None,
-    timeout: float,
+    timeout: float | None,
     critical: bool,
     probes: Iterable[str],
     known_probes: Iterable[str],
@@ -98,6 +98,10 @@ def make_spec(
     def problem(text: str) -> ConfigurationError:
         return ConfigurationError(f"check {resolved_name!r}: {text}")
 
+    if timeout is None:
+        declared = getattr(target, "timeout", None)
+        usable = isinstance(declared, (int, float)) and not isinstance(declared, bool)
+        timeout = declared if usable else DEFAULT_TIMEOUT
     timeout = _positive(timeout, "timeout", problem)
     if not isinstance(critical, bool):
         raise problem(f"critical must be True or False, not {critical!r}")
@@ -115,22 +119,7 @@ def make_spec(
         interval = _positive(interval, "interval", problem)
     initial_delay = _non_negative(initial_delay, "initial_delay", problem)
     cache_ttl = _non_negative(cache_ttl, "cache_ttl", problem)
-    if max_staleness is None and interval is not None:
-        # A polled reading is refreshed every interval (+ at most one timeout);
-        # twice that is late enough to be sure polling has stalled.
-        max_staleness = 2 * interval + timeout
-    if max_staleness is not None:
-        max_staleness = _positive(max_staleness, "max_staleness", problem)
-        if max_staleness < cache_ttl:
-            raise problem(
-                f"max_staleness ({max_staleness:g} s) is shorter than cache_ttl "
-                f"({cache_ttl:g} s): cached results would always read unknown"
-            )
-        if interval is not None and max_staleness < interval:
-            raise problem(
-                f"max_staleness ({max_staleness:g} s) is shorter than interval "
-                f"({interval:g} s): polled results would always read unknown"
-            )
+    max_staleness = _staleness(max_staleness, interval, timeout, cache_ttl, problem)
     for option, value in (
         ("failure_threshold", failure_threshold),
         ("success_threshold", success_threshold),
@@ -161,6 +150,33 @@ def make_spec(
         component_type=component_type,
         secrets=all_secrets,
     )
+
+
+def _staleness(
+    max_staleness: float | None,
+    interval: float | None,
+    timeout: float,
+    cache_ttl: float,
+    problem: Callable[[str], ConfigurationError],
+) -> float | None:
+    if max_staleness is None and interval is not None:
+        # A polled reading is refreshed every interval (+ at most one timeout);
+        # twice that is late enough to be sure polling has stalled.
+        max_staleness = 2 * interval + timeout
+    if max_staleness is None:
+        return None
+    max_staleness = _positive(max_staleness, "max_staleness", problem)
+    if max_staleness < cache_ttl:
+        raise problem(
+            f"max_staleness ({max_staleness:g} s) is shorter than cache_ttl "
+            f"({cache_ttl:g} s): cached results would always read unknown"
+        )
+    if interval is not None and max_staleness < interval:
+        raise problem(
+            f"max_staleness ({max_staleness:g} s) is shorter than interval "
+            f"({interval:g} s): polled results would always read unknown"
+        )
+    return max_staleness
 
 
 def _bind(target: object, label: str) -> tuple[Callable[[], Any], CallKind]:
@@ -224,5 +240,7 @@ def _non_negative(
 ) -> float:
     number = _number(value, option, problem)
     if number < 0 or math.isinf(number):
-        raise problem(f"{option} must be zero or a positive, finite number of seconds, not {value!r}")
+        raise problem(
+            f"{option} must be zero or a positive, finite number of seconds, not {value!r}"
+        )
     return number

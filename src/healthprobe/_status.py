@@ -16,7 +16,7 @@ class Status(str, enum.Enum):
     readiness probe back, and below ``FAIL`` so that a real failure always wins.
     """
 
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a status word, not a password
     WARN = "warn"
     UNKNOWN = "unknown"
     FAIL = "fail"
@@ -66,8 +66,15 @@ for _status, _words in {
     Status.WARN: ("warn", "warning", "degraded"),
     Status.UNKNOWN: ("unknown",),
     Status.FAIL: (
-        "fail", "failed", "failure", "error", "down", "unhealthy", "critical",
-        "not_serving", "out_of_service",
+        "fail",
+        "failed",
+        "failure",
+        "error",
+        "down",
+        "unhealthy",
+        "critical",
+        "not_serving",
+        "out_of_service",
     ),
 }.items():
     for _word in _words:

@@ -1,0 +1,53 @@
+"""The core imports nothing outside the standard library; the public surface is pinned."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import healthprobe
+
+PROBE = """
+import json, sys
+before = set(sys.modules)
+import healthprobe
+new = sorted(set(sys.modules) - before)
+print(json.dumps(new))
+"""
+
+
+def test_import_healthprobe_imports_only_the_standard_library() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    imported = json.loads(out)
+    third_party = [
+        name
+        for name in imported
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name.split(".")[0] != "healthprobe"
+        and not name.startswith("_")
+    ]
+    assert any(name.startswith("healthprobe") for name in imported)
+    assert third_party == []
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(healthprobe.__all__) == [
+        "BUILTIN_PROBES",
+        "CheckReport",
+        "CheckResult",
+        "CheckSpec",
+        "ConfigurationError",
+        "Health",
+        "Report",
+        "Status",
+        "UnknownCheckError",
+        "UnknownProbeError",
+        "__version__",
+        "interpret",
+        "sanitize",
+    ]
+    for name in healthprobe.__all__:
+        assert getattr(healthprobe, name) is not None
