@@ -21,6 +21,7 @@ from ._health import Health
 from ._interpret import interpret
 from ._report import CheckReport, Report
 from ._result import CheckResult
+from ._runtime import Reading
 from ._sanitize import sanitize
 from ._spec import BUILTIN_PROBES, CheckSpec
 from ._status import Status
@@ -33,6 +34,7 @@ __all__ = [
     "CheckSpec",
     "ConfigurationError",
     "Health",
+    "Reading",
     "Report",
     "Status",
     "UnknownCheckError",

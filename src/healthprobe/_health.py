@@ -19,7 +19,7 @@ from ._errors import ConfigurationError, UnknownCheckError, UnknownProbeError
 from ._poller import Poller
 from ._report import CheckReport, Report
 from ._result import CheckResult
-from ._runtime import CheckRuntime
+from ._runtime import CheckRuntime, Reading
 from ._sanitize import describe_exception
 from ._spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
 from ._status import Status
@@ -85,6 +85,7 @@ class Health:
         self.version = version
         self.deadline = deadline
         self._runtimes: dict[str, CheckRuntime] = {}
+        self._listeners: list[Callable[[Reading], None]] = []
         self._poller = Poller()
         self._engine: EngineThread | None = None
         self._engine_lock = threading.Lock()
@@ -162,7 +163,7 @@ class Health:
         for existing in self._runtimes:
             if existing.lower() == spec.name.lower():
                 raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
-        runtime = CheckRuntime(spec)
+        runtime = CheckRuntime(spec, self._listeners)
         self._runtimes[spec.name] = runtime
         loop = self._poller.loop
         if loop is not None and spec.interval is not None:
@@ -201,6 +202,23 @@ class Health:
             return self._runtimes[name].executions
         except KeyError:
             raise UnknownCheckError(name) from None
+
+    def add_listener(self, listener: Callable[[Reading], None]) -> None:
+        """Call ``listener(reading)`` after every new reading of any check.
+
+        ``reading`` is a :class:`Reading` (name, critical, previous result or
+        None, current result), both results already sanitized and damped.
+        The listener runs synchronously in the event loop that produced the
+        reading, so it must be quick and must not block: hand slow work (a
+        webhook) to a queue.  An exception it raises is logged and ignored.
+        Served cached or polled readings are not new readings.
+        """
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Reading], None]) -> None:
+        """Stop calling ``listener``; a listener that was never added is ignored."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     # -- running -------------------------------------------------------------
 

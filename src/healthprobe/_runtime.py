@@ -25,10 +25,11 @@ import contextvars
 import dataclasses
 import datetime as dt
 import inspect
+import logging
 import threading
 import time
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 from ._interpret import interpret
 from ._result import CheckResult
@@ -37,14 +38,28 @@ from ._spec import CallKind, CheckSpec
 from ._status import Status
 from ._thresholds import Damper
 
-__all__ = ["CheckRuntime"]
+__all__ = ["CheckRuntime", "Reading"]
+
+logger = logging.getLogger("healthprobe")
+
+
+class Reading(NamedTuple):
+    """One new reading of one check, as handed to result listeners."""
+
+    name: str
+    critical: bool
+    previous: CheckResult | None
+    current: CheckResult
 
 
 class CheckRuntime:
     """The run-time state of one check: its last result, in-flight run and busy thread."""
 
-    def __init__(self, spec: CheckSpec) -> None:
+    def __init__(
+        self, spec: CheckSpec, listeners: list[Callable[[Reading], None]] | None = None
+    ) -> None:
         self.spec = spec
+        self._listeners = listeners if listeners is not None else []
         self.polling = False  # set while a background poller owns this check's runs
         self.executions = 0  # how many times the check was actually called
         self._lock = threading.Lock()
@@ -130,8 +145,17 @@ class CheckRuntime:
         reading = self._finish(reading, time.monotonic() - started)
         with self._lock:
             reported = self._damper.feed(reading)
+            previous = self._last
             self._last, self._last_at = reported, time.monotonic()
+        self._notify(Reading(self.name, self.spec.critical, previous, reported))
         return reported
+
+    def _notify(self, reading: Reading) -> None:
+        for listener in tuple(self._listeners):
+            try:
+                listener(reading)
+            except Exception as exc:  # a listener's bug must not break the probe
+                logger.error("healthprobe: a result listener failed: %s", describe_exception(exc))
 
     def _finish(self, reading: CheckResult, latency: float) -> CheckResult:
         secrets = self.spec.secrets

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from healthprobe import CheckResult, Health, Report, Status
+from healthprobe import CheckResult, Health, Reading, Report, Status
 
 SECRET_DSN = "postgresql://app:S3cret@db.internal:5432/app"
 
@@ -230,3 +230,33 @@ async def test_checks_added_while_polling_start_polling() -> None:
         health.add(lambda: True, name="late", interval=0.05)
         await asyncio.sleep(0.2)
         assert health.latest().checks["late"].status is Status.PASS
+
+
+@pytest.mark.asyncio
+async def test_listeners_see_every_new_reading_but_not_served_ones() -> None:
+    health = Health()
+    seen: list[tuple[str, Status | None, Status]] = []
+    outcomes = iter([True, False])
+
+    def listener(reading: Reading) -> None:
+        previous = reading.previous.status if reading.previous else None
+        seen.append((reading.name, previous, reading.current.status))
+
+    def broken(reading: Reading) -> None:
+        raise ValueError("listener bug")
+
+    health.add_listener(broken)
+    health.add_listener(listener)
+    health.add(lambda: next(outcomes), name="db")
+    health.add(lambda: True, name="cached", cache_ttl=60)
+    await health.arun()
+    await health.arun()
+    assert seen == [
+        ("db", None, Status.PASS),
+        ("cached", None, Status.PASS),
+        ("db", Status.PASS, Status.FAIL),
+    ]
+    health.remove_listener(listener)
+    health.remove_listener(listener)  # twice is harmless
+    assert (await health.arun()).checks["db"].status is Status.FAIL  # StopIteration -> fail
+    assert len(seen) == 3

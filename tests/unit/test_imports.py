@@ -41,6 +41,7 @@ def test_public_surface_is_pinned() -> None:
         "CheckSpec",
         "ConfigurationError",
         "Health",
+        "Reading",
         "Report",
         "Status",
         "UnknownCheckError",
