@@ -16,16 +16,38 @@ checks on a :class:`Health`, then ask a probe for its :class:`Report`::
 
 from __future__ import annotations
 
-from ._errors import ConfigurationError, UnknownCheckError, UnknownProbeError
-from ._health import Health
-from ._interpret import interpret
-from ._report import CheckReport, Report
-from ._result import CheckResult
-from ._runtime import Reading
-from ._sanitize import sanitize
-from ._spec import BUILTIN_PROBES, CheckSpec
-from ._status import Status
 from ._version import __version__
+
+# The public names are imported on first use (PEP 562), not at import time:
+# `healthprobe probe` runs in every container's HEALTHCHECK every few seconds,
+# and must not pay for asyncio, threading and the engine it never touches.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._errors import ConfigurationError, UnknownCheckError, UnknownProbeError
+    from ._health import Health
+    from ._interpret import interpret
+    from ._report import CheckReport, Report
+    from ._result import CheckResult
+    from ._runtime import Reading
+    from ._sanitize import sanitize
+    from ._spec import BUILTIN_PROBES, CheckSpec
+    from ._status import Status
+
+_LAZY = {
+    "BUILTIN_PROBES": "._spec",
+    "CheckReport": "._report",
+    "CheckResult": "._result",
+    "CheckSpec": "._spec",
+    "ConfigurationError": "._errors",
+    "Health": "._health",
+    "Reading": "._runtime",
+    "Report": "._report",
+    "Status": "._status",
+    "UnknownCheckError": "._errors",
+    "UnknownProbeError": "._errors",
+    "interpret": "._interpret",
+    "sanitize": "._sanitize",
+}
 
 __all__ = [
     "BUILTIN_PROBES",
@@ -43,3 +65,18 @@ __all__ = [
     "interpret",
     "sanitize",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'healthprobe' has no attribute {name!r}")
+    import importlib  # noqa: PLC0415 - only when a public name is first used
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

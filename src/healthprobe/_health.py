@@ -16,6 +16,7 @@ from typing import Any, TypeVar, overload
 from ._aggregate import aggregate
 from ._engine_thread import EngineThread
 from ._errors import ConfigurationError, UnknownCheckError, UnknownProbeError
+from ._lifecycle import Lifecycle
 from ._poller import Poller
 from ._report import CheckReport, Report
 from ._result import CheckResult
@@ -91,6 +92,8 @@ class Health:
         self._engine_lock = threading.Lock()
         self._started_monotonic = time.monotonic()
         self.started_at = dt.datetime.now(dt.timezone.utc)
+        #: The process state the HTTP probes add to the checks (see _lifecycle.py).
+        self.lifecycle = Lifecycle()
 
     # -- registration -------------------------------------------------------
 
@@ -260,8 +263,8 @@ class Health:
                 for task in tasks.values():
                     task.cancel()
                 raise
-            for name, task in tasks.items():
-                results[name] = self._task_result(task, limit)
+            for runtime in to_run:
+                results[runtime.name] = self._task_result(tasks[runtime.name], limit, runtime)
         return self._report(
             probe,
             selected=selected,
@@ -402,7 +405,9 @@ class Health:
         unmatched = tuple(name for name in skip if name not in names)
         return [rt for rt in members if rt.name not in skip], excluded, unmatched
 
-    def _task_result(self, task: asyncio.Future[CheckResult], limit: float | None) -> CheckResult:
+    def _task_result(
+        self, task: asyncio.Future[CheckResult], limit: float | None, runtime: CheckRuntime
+    ) -> CheckResult:
         if not task.done():
             task.cancel()  # the shared run goes on (shielded) and is cached for later
             return CheckResult(Status.FAIL, f"deadline of {limit:g} s exceeded")
@@ -410,7 +415,7 @@ class Health:
             return CheckResult(Status.FAIL, "the check was cancelled")
         error = task.exception()
         if error is not None:
-            return CheckResult(Status.FAIL, describe_exception(error))
+            return CheckResult(Status.FAIL, describe_exception(error, runtime.spec.secrets))
         return task.result()
 
     def _report(
@@ -453,9 +458,13 @@ class Health:
         if not callable(closer) or inspect.isfunction(target):
             return
         try:
-            outcome = closer()
-            if inspect.isawaitable(outcome):
-                await asyncio.wait_for(outcome, runtime.spec.timeout)
+            if inspect.iscoroutinefunction(closer):
+                await asyncio.wait_for(closer(), runtime.spec.timeout)
+            else:
+                # A sync close may block (a socket shutdown): keep it off the loop.
+                outcome = await asyncio.wait_for(asyncio.to_thread(closer), runtime.spec.timeout)
+                if inspect.isawaitable(outcome):
+                    await asyncio.wait_for(outcome, runtime.spec.timeout)
         except Exception as exc:
             logger.warning(
                 "healthprobe: closing check %s failed: %s",

@@ -196,6 +196,9 @@ class CheckRuntime:
             call = self._start_thread()
             self._thread_call = call
         waiter = asyncio.wrap_future(call)
+        # The outcome is read from ``call``; the wrapper's copy must be consumed
+        # too, or asyncio logs it (unsanitized, with a traceback) when collected.
+        waiter.add_done_callback(_consume)
         done, _ = await asyncio.wait({waiter}, timeout=spec.timeout)
         if not done:
             # Leave the thread alone (threads cannot be killed); the next run

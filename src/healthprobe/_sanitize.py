@@ -20,6 +20,7 @@ __all__ = ["REDACTED", "describe_exception", "sanitize", "sanitize_details"]
 
 REDACTED = "***"
 DEFAULT_MAX_LENGTH = 500
+_SHORT_SECRET = 6
 
 # scheme://user:password@host...  or  scheme://user@host  -> scheme://***@***
 _URL_WITH_USERINFO = re.compile(
@@ -46,11 +47,18 @@ def sanitize(
 
     ``secrets`` are literal strings (passwords, host names, whole DSNs) that
     must never appear; each occurrence becomes ``***``.  Longer secrets are
-    replaced first so that a DSN is removed whole before its parts.
+    replaced first so that a DSN is removed whole before its parts.  A secret
+    shorter than six characters is replaced only where it stands as a word of
+    its own.
     """
     out = str(text)
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        out = out.replace(secret, REDACTED)
+        if len(secret) >= _SHORT_SECRET:
+            out = out.replace(secret, REDACTED)
+        else:
+            # A short secret (a one-letter password) is replaced only where it
+            # stands alone, or every word containing that letter would be mangled.
+            out = re.sub(rf"(?<![\w.-]){re.escape(secret)}(?![\w.-])", REDACTED, out)
     out = _URL_WITH_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@{REDACTED}", out)
     # Tokens first: "Authorization: Bearer xyz" would otherwise lose only "Bearer".
     out = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", out)

@@ -52,3 +52,16 @@ def test_public_surface_is_pinned() -> None:
     ]
     for name in healthprobe.__all__:
         assert getattr(healthprobe, name) is not None
+
+
+def test_import_healthprobe_defers_the_engine_until_a_name_is_used() -> None:
+    # `healthprobe probe` runs in every container's HEALTHCHECK: importing the
+    # package must not pay for asyncio and the engine.
+    probe = (
+        "import sys, healthprobe; a = 'asyncio' in sys.modules; "
+        "healthprobe.Health; print(a, 'asyncio' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out.split() == ["False", "True"]

@@ -66,3 +66,11 @@ def test_details_are_sanitized_recursively() -> None:
     clean = sanitize_details(details)
     assert "S3cret" not in repr(clean)
     assert clean["nested"]["list"][1:] == [3, None, True]
+
+
+def test_a_short_secret_is_scrubbed_only_where_it_stands_alone() -> None:
+    text = "pass exactly one of script_location; password p rejected for p@db"
+    out = sanitize(text, ["p"])
+    assert out.startswith("pass exactly one of script_location")
+    assert " p " not in out
+    assert "*** rejected for ***@db" in out
