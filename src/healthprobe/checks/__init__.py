@@ -1,0 +1,100 @@
+"""Ready-made checks for the dependencies real services have.
+
+One module per dependency, each behind its own extra; the driver is imported
+only when a check is created, and a missing one raises
+:class:`~healthprobe._optional.MissingDependencyError` naming the
+``pip install 'healthprobe[extra]'`` to run.  The classes are importable
+from here too (``from healthprobe.checks import PostgresCheck``); each is
+loaded on first use, so importing this package imports no driver.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .alembic import AlembicCheck, AsyncAlembicCheck
+    from .disk import DiskCheck
+    from .dns import DnsCheck
+    from .http import HttpCheck
+    from .loop_lag import LoopLagCheck
+    from .mqtt import MqttCheck
+    from .mysql import MySQLCheck, SyncMySQLCheck
+    from .nats import NatsCheck
+    from .ping import PingCheck
+    from .postgres import PostgresCheck, SyncPostgresCheck
+    from .rabbitmq import RabbitMQCheck
+    from .redis import RedisCheck, SyncRedisCheck
+    from .sqlalchemy import AsyncSQLAlchemyCheck, SQLAlchemyCheck
+    from .sqlite import SQLiteCheck
+    from .system import CpuCheck, LoadCheck, MemoryCheck
+    from .tcp import TcpCheck
+    from .tls import TlsCheck
+
+_MODULES = {
+    "AlembicCheck": "alembic",
+    "AsyncAlembicCheck": "alembic",
+    "AsyncSQLAlchemyCheck": "sqlalchemy",
+    "CpuCheck": "system",
+    "DiskCheck": "disk",
+    "DnsCheck": "dns",
+    "HttpCheck": "http",
+    "LoadCheck": "system",
+    "LoopLagCheck": "loop_lag",
+    "MemoryCheck": "system",
+    "MqttCheck": "mqtt",
+    "MySQLCheck": "mysql",
+    "NatsCheck": "nats",
+    "PingCheck": "ping",
+    "PostgresCheck": "postgres",
+    "RabbitMQCheck": "rabbitmq",
+    "RedisCheck": "redis",
+    "SQLAlchemyCheck": "sqlalchemy",
+    "SQLiteCheck": "sqlite",
+    "SyncMySQLCheck": "mysql",
+    "SyncPostgresCheck": "postgres",
+    "SyncRedisCheck": "redis",
+    "TcpCheck": "tcp",
+    "TlsCheck": "tls",
+}
+
+__all__ = [
+    "AlembicCheck",
+    "AsyncAlembicCheck",
+    "AsyncSQLAlchemyCheck",
+    "CpuCheck",
+    "DiskCheck",
+    "DnsCheck",
+    "HttpCheck",
+    "LoadCheck",
+    "LoopLagCheck",
+    "MemoryCheck",
+    "MqttCheck",
+    "MySQLCheck",
+    "NatsCheck",
+    "PingCheck",
+    "PostgresCheck",
+    "RabbitMQCheck",
+    "RedisCheck",
+    "SQLAlchemyCheck",
+    "SQLiteCheck",
+    "SyncMySQLCheck",
+    "SyncPostgresCheck",
+    "SyncRedisCheck",
+    "TcpCheck",
+    "TlsCheck",
+]
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'healthprobe.checks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
