@@ -9,7 +9,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+import types
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
@@ -87,6 +88,11 @@ class Health:
         self.deadline = deadline
         self._runtimes: dict[str, CheckRuntime] = {}
         self._listeners: list[Callable[[Reading], None]] = []
+        self._members_memo: dict[str | None, list[CheckRuntime]] = {}
+        self._report_memo: dict[
+            tuple[str | None, tuple[str, ...]],
+            tuple[tuple[CheckReport, ...], Mapping[str, CheckReport], Status],
+        ] = {}
         self._poller = Poller()
         self._engine: EngineThread | None = None
         self._engine_lock = threading.Lock()
@@ -168,6 +174,7 @@ class Health:
                 raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
         runtime = CheckRuntime(spec, self._listeners)
         self._runtimes[spec.name] = runtime
+        self._members_memo.clear()
         loop = self._poller.loop
         if loop is not None and spec.interval is not None:
             loop.call_soon_threadsafe(self._poller.add, runtime)
@@ -385,11 +392,17 @@ class Health:
     # -- internals --------------------------------------------------------------
 
     def _members(self, probe: str | None) -> list[CheckRuntime]:
-        if probe is None:
-            return list(self._runtimes.values())
-        if probe not in self._probes:
-            raise UnknownProbeError(probe)
-        return [rt for rt in self._runtimes.values() if probe in rt.spec.probes]
+        # Memoized per probe (a probe is polled every few seconds by several
+        # consumers); registration clears the memo.
+        members = self._members_memo.get(probe)
+        if members is None:
+            if probe is not None and probe not in self._probes:
+                raise UnknownProbeError(probe)
+            members = [
+                rt for rt in self._runtimes.values() if probe is None or probe in rt.spec.probes
+            ]
+            self._members_memo[probe] = members
+        return members
 
     def _select(
         self, probe: str | None, only: str | None, exclude: Iterable[str]
@@ -400,6 +413,8 @@ class Health:
             if not members:
                 raise UnknownCheckError(only, probe)
         skip = tuple(dict.fromkeys(exclude))
+        if not skip:
+            return members, (), ()
         names = {rt.name for rt in members}
         excluded = tuple(name for name in skip if name in names)
         unmatched = tuple(name for name in skip if name not in names)
@@ -428,10 +443,19 @@ class Health:
         excluded: tuple[str, ...],
         unmatched: tuple[str, ...],
     ) -> Report:
-        checks = {
-            rt.name: CheckReport(rt.name, rt.spec.critical, results[rt.name]) for rt in selected
-        }
-        status = aggregate((c.result.status, c.critical) for c in checks.values())
+        entries = tuple(rt.entry(results[rt.name]) for rt in selected)
+        # While no reading changed (polled checks between two polls), the
+        # previous report's checks and status are reused: no rebuilding, no
+        # re-aggregating, and renderers can cache on their identity.
+        key = (probe, tuple(rt.name for rt in selected)) if len(selected) < 64 else None
+        memo = self._report_memo.get(key) if key is not None else None
+        if memo is not None and all(a is b for a, b in zip(memo[0], entries, strict=True)):
+            checks, status = memo[1], memo[2]
+        else:
+            checks = types.MappingProxyType({entry.name: entry for entry in entries})
+            status = aggregate((entry.result.status, entry.critical) for entry in entries)
+            if key is not None:
+                self._report_memo[key] = (entries, checks, status)
         verdict = status
         if status is Status.UNKNOWN:
             verdict = Status.PASS if probe in self._unknown_passes else Status.FAIL

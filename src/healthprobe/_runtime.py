@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 from ._interpret import interpret
+from ._report import CheckReport
 from ._result import CheckResult
 from ._sanitize import describe_exception, sanitize, sanitize_details
 from ._spec import CallKind, CheckSpec
@@ -59,6 +60,13 @@ class CheckRuntime:
         self, spec: CheckSpec, listeners: list[Callable[[Reading], None]] | None = None
     ) -> None:
         self.spec = spec
+        self.name = spec.name
+        self._entry: CheckReport | None = None
+        # One shared "no result yet" reading, so that an unchanged report
+        # stays the same object (renderers cache on identity).
+        self._no_result = CheckResult(
+            Status.UNKNOWN, "no result yet", component_type=spec.component_type
+        )
         self._listeners = listeners if listeners is not None else []
         self.polling = False  # set while a background poller owns this check's runs
         self.executions = 0  # how many times the check was actually called
@@ -69,9 +77,12 @@ class CheckRuntime:
         self._inflight: asyncio.Task[CheckResult] | None = None
         self._thread_call: concurrent.futures.Future[Any] | None = None
 
-    @property
-    def name(self) -> str:
-        return self.spec.name
+    def entry(self, result: CheckResult) -> CheckReport:
+        """This check's report entry for ``result``; the same object while it is unchanged."""
+        entry = self._entry
+        if entry is None or entry.result is not result:
+            entry = self._entry = CheckReport(self.name, self.spec.critical, result)
+        return entry
 
     def peek(self, now: float | None = None) -> CheckResult:
         """The latest result without running the check.
@@ -82,9 +93,7 @@ class CheckRuntime:
         with self._lock:
             last, at = self._last, self._last_at
         if last is None:
-            return CheckResult(
-                Status.UNKNOWN, "no result yet", component_type=self.spec.component_type
-            )
+            return self._no_result
         age = (time.monotonic() if now is None else now) - at
         limit = self.spec.max_staleness
         if limit is not None and age > limit:

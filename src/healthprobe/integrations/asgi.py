@@ -1,0 +1,187 @@
+"""Probe endpoints for any ASGI application: a mountable app and a middleware.
+
+Standard library only.  Both translate ASGI to the transport-independent
+:class:`~healthprobe._http.ProbeHandler`; neither reads a request body.
+
+* :class:`HealthMiddleware` answers the probe paths *before* the wrapped
+  application sees them, so the application's own routing, authentication
+  or redirect middleware cannot block a kubelet probe; every other request,
+  and every non-HTTP scope, passes through untouched.  It also wraps the
+  application's lifespan: it marks the process started after the
+  application's startup completed, polls the checks for the application's
+  lifetime, drains on SIGTERM and stops polling before the application's own
+  shutdown runs (see :mod:`healthprobe._http_serve`).
+* :class:`HealthApp` is the same endpoints as an application of their own,
+  to mount under a router (paths relative to the mount point) or to serve
+  on a separate port.  It speaks the lifespan protocol too when it is the
+  top-level application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from healthprobe._http import ProbeHandler, Request, Response
+from healthprobe._http_serve import ServeLifecycle
+
+if TYPE_CHECKING:
+    from healthprobe._health import Health
+
+__all__ = ["HealthApp", "HealthMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_WANTED_HEADERS = (b"accept", b"authorization")
+_HEADER_CACHE: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
+
+
+class HealthApp:
+    """The probe endpoints as a standalone ASGI application.
+
+    Keyword options are those of :class:`~healthprobe._http.ProbeHandler`
+    (``prefix``, ``paths``, ``details``, ``token``, ``authorize``,
+    ``warn_status``, ``draining_status``...) plus ``drain`` (seconds of
+    SIGTERM drain; ``None`` to leave signals alone) used when this app
+    receives the lifespan protocol.  Unknown paths answer 404.
+    """
+
+    def __init__(self, health: Health, *, drain: float | None = 5.0, **options: Any) -> None:
+        self.handler = ProbeHandler(health, **options)
+        self.lifecycle = ServeLifecycle(health, drain=drain)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await _serve(self.handler, scope, _local_path(scope), send)
+        elif kind == "lifespan":
+            await _own_lifespan(self.lifecycle, receive, send)
+
+
+class HealthMiddleware:
+    """Answer the probe paths in front of ``app``; wrap ``app``'s lifespan.
+
+    Options as for :class:`HealthApp`; ``lifespan=False`` leaves the lifespan
+    protocol to ``app`` alone (then call ``ServeLifecycle`` hooks yourself).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        health: Health,
+        *,
+        drain: float | None = 5.0,
+        lifespan: bool = True,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.handler = ProbeHandler(health, **options)
+        self.lifecycle = ServeLifecycle(health, drain=drain)
+        self.lifespan = lifespan
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path = _local_path(scope)
+            if self.handler.match(path) is not None:
+                await _serve(self.handler, scope, path, send)
+                return
+        elif kind == "lifespan" and self.lifespan:
+            await self._wrap_lifespan(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _wrap_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received: list[str] = []
+        started = False
+
+        async def wrapped_receive() -> Message:
+            message = await receive()
+            received.append(message["type"])
+            if message["type"] == "lifespan.shutdown" and started:
+                # Before the app's own shutdown: stop polling while its pools still exist.
+                await self.lifecycle.ashutdown()
+            return message
+
+        async def wrapped_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "lifespan.startup.complete":
+                await self.lifecycle.astartup()
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, wrapped_receive, wrapped_send)
+        except Exception:
+            if received:
+                raise  # the app speaks lifespan and failed: the server must see it
+            # The app does not speak lifespan (it raised at once): speak it for it.
+            await _own_lifespan(self.lifecycle, receive, send)
+            return
+        if not received:
+            # The app returned without reading a message: lifespan unsupported.
+            await _own_lifespan(self.lifecycle, receive, send)
+
+
+async def _own_lifespan(lifecycle: ServeLifecycle, receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await lifecycle.astartup()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await lifecycle.ashutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def _local_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path
+
+
+def _serve_request(scope: Scope, path: str, *, all_headers: bool = False) -> Request:
+    """The transport-independent request of an HTTP ``scope``.
+
+    Only the headers the handler reads (``accept``, ``authorization``) are
+    decoded, unless ``all_headers`` (a user's authorize callable may want any).
+    Repeated headers are joined with ``", "`` as HTTP allows.
+    """
+    headers: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        if all_headers or key in _WANTED_HEADERS:
+            name = key.decode("latin-1").lower()
+            text = value.decode("latin-1")
+            headers[name] = f"{headers[name]}, {text}" if name in headers else text
+    query: bytes = scope.get("query_string", b"")
+    return Request(scope["method"], path, query.decode("latin-1"), headers)
+
+
+async def _serve(handler: ProbeHandler, scope: Scope, path: str, send: Send) -> None:
+    request = _serve_request(scope, path, all_headers=handler.policy.wants_all_headers)
+    response = await handler.ahandle(request)
+    await send(
+        {"type": "http.response.start", "status": response.status, "headers": _encode(response)}
+    )
+    await send({"type": "http.response.body", "body": b"" if response.head else response.body})
+
+
+def _encode(response: Response) -> list[tuple[bytes, bytes]]:
+    if response.extra_headers:
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers()]
+    # The common case: a handful of content types and body lengths, encoded once.
+    key = (response.content_type, len(response.body))
+    encoded = _HEADER_CACHE.get(key)
+    if encoded is None:
+        if len(_HEADER_CACHE) > 1024:
+            _HEADER_CACHE.clear()
+        encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers()]
+        _HEADER_CACHE[key] = encoded
+    return list(encoded)  # a copy: a wrapping middleware may add headers in place

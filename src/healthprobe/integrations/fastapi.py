@@ -1,0 +1,202 @@
+"""FastAPI integration: one call adds the probe routes (documented in OpenAPI) and the lifespan.
+
+::
+
+    from healthprobe.integrations.fastapi import install
+
+    app = FastAPI(lifespan=my_lifespan)
+    install(app, health, drain=10.0, tags=["health"])
+
+Each probe path (and ``<path>/{name}`` for one check) becomes a GET/HEAD
+route whose OpenAPI entry lists the response media types (default JSON,
+IETF ``application/health+json``, Kubernetes text) with their schemas and
+the status codes it can answer.  The query parameters are documented, not
+validated by FastAPI: a bad value gets healthprobe's own 400, not a 422.
+The work itself is the transport-independent
+:class:`~healthprobe._http.ProbeHandler`, exactly as in the ASGI middleware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from healthprobe._http import ProbeHandler
+from healthprobe._http_serve import ServeLifecycle
+from healthprobe._optional import require
+from healthprobe.integrations.asgi import Scope, _encode, _local_path, _serve_request
+from healthprobe.integrations.starlette import wrap_lifespan
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.requests import Request as StarletteRequest
+    from starlette.responses import Response as StarletteResponse
+
+    from healthprobe._health import Health
+
+__all__ = ["REPORT_SCHEMA", "install"]
+
+_CHECK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["healthy", "degraded", "unknown", "unhealthy"]},
+        "latency_ms": {"type": ["number", "null"]},
+        "critical": {"type": "boolean"},
+        "output": {"type": "string", "description": "only with full details"},
+        "observed_value": {"description": "only with full details"},
+        "observed_unit": {"type": ["string", "null"]},
+        "time": {"type": "string", "format": "date-time"},
+    },
+    "required": ["status", "latency_ms", "critical"],
+}
+#: The default JSON document, as documented in OpenAPI.
+REPORT_SCHEMA: dict[str, Any] = {
+    "title": "HealthReport",
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["healthy", "degraded", "unknown", "unhealthy"]},
+        "version": {"type": ["string", "null"]},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "uptime_seconds": {"type": "number"},
+        "checks": {"type": "object", "additionalProperties": _CHECK_SCHEMA},
+        "excluded": {"type": "array", "items": {"type": "string"}},
+        "unmatched_excludes": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["status", "version", "timestamp", "uptime_seconds"],
+}
+_IETF_SCHEMA: dict[str, Any] = {
+    "title": "HealthCheckResponse (draft-inadarei-api-health-check-06)",
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["pass", "warn", "fail"]},
+        "version": {"type": "string"},
+        "releaseId": {"type": "string"},
+        "serviceId": {"type": "string"},
+        "description": {"type": "string"},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "output": {"type": "string"},
+        "checks": {"type": "object", "additionalProperties": {"type": "array"}},
+    },
+    "required": ["status"],
+}
+_TEXT_SCHEMA = {"type": "string", "example": "[+]database ok\nreadyz check passed\n"}
+_PARAMETERS = [
+    {
+        "name": "verbose",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "Kubernetes text format, one line per check",
+    },
+    {
+        "name": "exclude",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "style": "form",
+        "explode": True,
+        "description": "skip these checks (repeatable); probe paths only",
+    },
+    {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["json", "ietf", "text"]},
+        "description": "overrides the Accept header",
+    },
+]
+
+_ONE_CHECK_PARAMETERS = [p for p in _PARAMETERS if p["name"] != "exclude"]
+_NO_CHECK = {
+    "description": "no such check",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}
+
+
+def install(
+    app: FastAPI,
+    health: Health,
+    *,
+    drain: float | None = 5.0,
+    tags: Sequence[str] = ("health",),
+    **options: Any,
+) -> ProbeHandler:
+    """Add the probe routes to ``app`` and wrap its lifespan; returns the handler.
+
+    Options are those of :class:`~healthprobe._http.ProbeHandler`;
+    ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`.
+    """
+    responses_module = require("starlette.responses", "fastapi")
+    require("fastapi", "fastapi")
+    handler = ProbeHandler(health, **options)
+    plain_response = responses_module.Response
+
+    async def probe(request: StarletteRequest) -> StarletteResponse:
+        scope: Scope = request.scope
+        request_value = _serve_request(
+            scope, _local_path(scope), all_headers=handler.policy.wants_all_headers
+        )
+        response = await handler.ahandle(request_value)
+        out: StarletteResponse = plain_response(status_code=response.status)
+        out.body = b"" if response.head else response.body
+        out.raw_headers = _encode(response)  # already encoded, Content-Length included
+        return out
+
+    async def one_check(name: str, request: StarletteRequest) -> StarletteResponse:
+        return await probe(request)
+
+    # FastAPI reads the endpoints' annotations to inject the request; with
+    # postponed annotations and lazily imported Starlette it cannot resolve
+    # the names, so hand it the classes themselves.
+    request_class = require("starlette.requests", "fastapi").Request
+    probe.__annotations__ = {"request": request_class, "return": plain_response}
+    one_check.__annotations__ = {"name": str, "request": request_class, "return": plain_response}
+
+    codes = _responses(handler)
+    # Order matters for speed: Starlette tries routes in turn, so the exact
+    # GET paths come first, the HEAD twins and the one-check paths after.
+    no_check: dict[int | str, dict[str, Any]] = {404: _NO_CHECK}
+    variants: tuple[tuple[Any, str, dict[int | str, dict[str, Any]], tuple[str, ...]], ...] = (
+        (probe, "", {}, ("GET",)),
+        (probe, "", {}, ("HEAD",)),
+        (one_check, "/{name}", no_check, ("GET",)),
+        (one_check, "/{name}", no_check, ("HEAD",)),
+    )
+    for endpoint, suffix, extra, methods in variants:
+        for path, route in handler.routes.items():
+            what = "every check" if route.probe is None else f"the {route.probe!r} probe"
+            app.add_api_route(
+                path + suffix,
+                endpoint,
+                methods=list(methods),
+                # HEAD answers the same as GET, without a second OpenAPI operation.
+                include_in_schema=methods == ("GET",),
+                tags=list(tags),
+                response_class=plain_response,
+                responses={**codes, **extra},
+                summary=f"Health: {'one check of ' if suffix else ''}{what}",
+                openapi_extra={"parameters": _ONE_CHECK_PARAMETERS if suffix else _PARAMETERS},
+                operation_id="healthprobe"
+                + (path + suffix).replace("/", "_").replace("{name}", "check"),
+            )
+    wrap_lifespan(app.router, ServeLifecycle(health, drain=drain))
+    return handler
+
+
+def _responses(handler: ProbeHandler) -> dict[int | str, dict[str, Any]]:
+    content = {
+        "application/json": {"schema": REPORT_SCHEMA},
+        "application/health+json": {"schema": _IETF_SCHEMA},
+        "text/plain": {"schema": _TEXT_SCHEMA},
+    }
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    codes: dict[int | str, dict[str, Any]] = {
+        200: {"description": "pass (or warn): send traffic", "content": content},
+        503: {"description": "fail, not started, or draining: send no traffic", "content": content},
+        400: {"description": "bad query (unknown format, empty exclude)", "content": text},
+    }
+    if handler.warn_status == 429:
+        codes[429] = {"description": "warn (degraded), for Consul", "content": content}
+    if handler.draining_status == 404:
+        codes[404] = {"description": "draining (readiness only), for HAProxy", "content": content}
+    return codes

@@ -1,0 +1,71 @@
+"""Starlette integration: the probe routes plus the lifespan, in one call.
+
+::
+
+    from healthprobe.integrations.starlette import install
+
+    app = Starlette(routes=[...], lifespan=my_lifespan)
+    install(app, health, drain=10.0)
+
+Thin sugar over :mod:`healthprobe.integrations.asgi`: the probe paths become
+routes served by a :class:`~healthprobe.integrations.asgi.HealthApp`, put
+first so that a catch-all route cannot shadow them, and the application's
+lifespan is wrapped (the user's own lifespan runs first on startup and last
+on shutdown).  Routes run behind the application's middleware; to answer
+probes in front of it (an app whose middleware authenticates everything),
+use :class:`~healthprobe.integrations.asgi.HealthMiddleware` instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+from healthprobe._optional import require
+from healthprobe.integrations.asgi import HealthApp
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.routing import Router
+
+    from healthprobe._health import Health
+    from healthprobe._http_serve import ServeLifecycle
+
+__all__ = ["install", "wrap_lifespan"]
+
+
+def install(
+    app: Starlette, health: Health, *, drain: float | None = 5.0, **options: Any
+) -> HealthApp:
+    """Add the probe routes to ``app`` and wrap its lifespan; returns the endpoint app.
+
+    Options are those of :class:`~healthprobe.integrations.asgi.HealthApp`.
+    """
+    routing = require("starlette.routing", "starlette")
+    endpoints = HealthApp(health, drain=drain, **options)
+    routes = []
+    for path in endpoints.handler.routes:
+        routes.append(routing.Route(path, endpoints, name=f"healthprobe:{path}"))
+        routes.append(routing.Route(path + "/{name}", endpoints, name=f"healthprobe:{path}/"))
+    for path in endpoints.handler.observe.paths:  # /metrics, /health/ui
+        routes.append(routing.Route(path, endpoints, name=f"healthprobe:{path}"))
+    app.router.routes[0:0] = routes
+    wrap_lifespan(app.router, endpoints.lifecycle)
+    return endpoints
+
+
+def wrap_lifespan(router: Router, lifecycle: ServeLifecycle) -> None:
+    """Run ``lifecycle`` inside ``router``'s own lifespan (startup after, shutdown before it)."""
+    inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[Any]:
+        async with inner(app) as state:
+            await lifecycle.astartup()
+            try:
+                yield state
+            finally:
+                await lifecycle.ashutdown()
+
+    router.lifespan_context = lifespan

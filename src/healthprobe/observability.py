@@ -1,0 +1,38 @@
+"""Watching health over time: history, transition logs, change listeners, metrics, status page.
+
+Everything here observes a :class:`~healthprobe.Health` through its result
+listener hook and its last known results; nothing here runs a check.
+``docs/observability.md`` shows how the pieces fit together.
+"""
+
+from __future__ import annotations
+
+from ._history import CheckHistory, Entry, History
+from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from ._metrics import MetricFamily, collect, render_metrics
+from ._notify import StatusChange, StatusChanges
+from ._otel import CheckSpans, trace_checks
+from ._status_page import content_security_policy, render_status_page, status_page
+from ._transitions import DEFAULT_LEVELS, TransitionLog
+from ._webhook import WebhookNotifier, webhook_payload
+
+__all__ = [
+    "DEFAULT_LEVELS",
+    "METRICS_CONTENT_TYPE",
+    "CheckHistory",
+    "CheckSpans",
+    "Entry",
+    "History",
+    "MetricFamily",
+    "StatusChange",
+    "StatusChanges",
+    "TransitionLog",
+    "WebhookNotifier",
+    "collect",
+    "content_security_policy",
+    "render_metrics",
+    "render_status_page",
+    "status_page",
+    "trace_checks",
+    "webhook_payload",
+]
