@@ -7,9 +7,11 @@ import datetime as dt
 import inspect
 import logging
 import math
+import os
 import threading
 import time
 import types
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, TypeVar, overload
@@ -30,6 +32,7 @@ __all__ = ["Health"]
 
 logger = logging.getLogger("healthprobe")
 C = TypeVar("C")
+_INSTANCES: weakref.WeakSet[Health] = weakref.WeakSet()
 
 
 class Health:
@@ -96,6 +99,7 @@ class Health:
         self._poller = Poller()
         self._engine: EngineThread | None = None
         self._engine_lock = threading.Lock()
+        _INSTANCES.add(self)
         self._started_monotonic = time.monotonic()
         self.started_at = dt.datetime.now(dt.timezone.utc)
         #: The process state the HTTP probes add to the checks (see _lifecycle.py).
@@ -470,6 +474,13 @@ class Health:
             unmatched_excludes=unmatched,
         )
 
+    def _forget_threads(self) -> None:
+        self._poller = Poller()
+        self._engine = None
+        self._engine_lock = threading.Lock()
+        for runtime in self._runtimes.values():
+            runtime.forget_threads()
+
     def _engine_thread(self) -> EngineThread:
         with self._engine_lock:
             if self._engine is None or not self._engine.alive:
@@ -497,6 +508,15 @@ class Health:
             )
 
 
+def _after_fork_in_child() -> None:
+    # A forked child (a gunicorn worker after --preload) inherits the parent's
+    # polling state and engine loop, but not the threads that ran them: forget
+    # them, so that the child starts its own on first use instead of handing
+    # work to a loop that no longer runs.
+    for health in list(_INSTANCES):
+        health._forget_threads()
+
+
 def _refuse_inside_loop(method: str) -> None:
     try:
         asyncio.get_running_loop()
@@ -506,3 +526,7 @@ def _refuse_inside_loop(method: str) -> None:
         f"Health.{method}() blocks and cannot be called from a running event loop; "
         f"use 'await health.a{method}()' instead"
     )
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

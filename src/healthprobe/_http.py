@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
-from ._errors import UnknownCheckError
+from ._errors import ConfigurationError, UnknownCheckError
 from ._http_observe import Endpoint, ObservabilityEndpoints
 from ._http_policy import Detail, DetailsPolicy
 from ._http_query import negotiate, parse_query
@@ -168,11 +168,11 @@ class ProbeHandler:
         ui_refresh: int = 10,
     ) -> None:
         if warn_status not in (200, 429):
-            raise ValueError(f"warn_status must be 200 or 429, not {warn_status!r}")
+            raise ConfigurationError(f"warn_status must be 200 or 429, not {warn_status!r}")
         if draining_status not in (503, 404):
-            raise ValueError(f"draining_status must be 503 or 404, not {draining_status!r}")
+            raise ConfigurationError(f"draining_status must be 503 or 404, not {draining_status!r}")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise ValueError(f"prefix must start with '/' and not end with one: {prefix!r}")
+            raise ConfigurationError(f"prefix must start with '/' and not end with one: {prefix!r}")
         self.health = health
         self.policy = DetailsPolicy(details, token=token, authorize=authorize)
         self.warn_status = warn_status
@@ -186,9 +186,11 @@ class ProbeHandler:
         self.routes: dict[str, Route] = {}
         for path, probe in (DEFAULT_PATHS if paths is None else paths).items():
             if not path.startswith("/") or path.endswith("/"):
-                raise ValueError(f"probe path must start with '/' and not end with one: {path!r}")
+                raise ConfigurationError(
+                    f"probe path must start with '/' and not end with one: {path!r}"
+                )
             if probe is not None and probe not in health.probes:
-                raise ValueError(f"path {path!r} names unknown probe {probe!r}")
+                raise ConfigurationError(f"path {path!r} names unknown probe {probe!r}")
             self.routes[prefix + path] = Route(probe, path.rsplit("/", 1)[1])
         self.observe = ObservabilityEndpoints(
             health,

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ._errors import ConfigurationError
 from ._sanitize import describe_exception
 
 if TYPE_CHECKING:
@@ -62,11 +63,13 @@ class DetailsPolicy:
         authorize: Callable[[Request], bool] | None = None,
     ) -> None:
         if mode not in self.MODES:
-            raise ValueError(f"details must be one of {', '.join(self.MODES)}, not {mode!r}")
+            raise ConfigurationError(
+                f"details must be one of {', '.join(self.MODES)}, not {mode!r}"
+            )
         if token is not None and (not isinstance(token, str) or len(token) < 16):
-            raise ValueError("details token must be a string of at least 16 characters")
+            raise ConfigurationError("details token must be a string of at least 16 characters")
         if authorize is not None and not callable(authorize):
-            raise ValueError("authorize must be a callable taking the request")
+            raise ConfigurationError("authorize must be a callable taking the request")
         self.mode = mode
         self._expected = None if token is None else f"Bearer {token}".encode()
         self._authorize = authorize

@@ -43,6 +43,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ._errors import ConfigurationError
+
 if TYPE_CHECKING:
     from ._health import Health
 
@@ -68,7 +70,9 @@ class ServeLifecycle:
             or drain < 0
             or math.isinf(drain)
         ):
-            raise ValueError(f"drain must be None or a number of seconds >= 0, not {drain!r}")
+            raise ConfigurationError(
+                f"drain must be None or a number of seconds >= 0, not {drain!r}"
+            )
         self.health = health
         self.drain = drain
         self._previous: dict[int, _Handler] = {}

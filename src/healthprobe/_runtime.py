@@ -77,6 +77,13 @@ class CheckRuntime:
         self._inflight: asyncio.Task[CheckResult] | None = None
         self._thread_call: concurrent.futures.Future[Any] | None = None
 
+    def forget_threads(self) -> None:
+        """After a fork: drop the in-flight run and busy thread of the parent process."""
+        self.polling = False
+        self._inflight = None
+        self._thread_call = None
+        self._lock = threading.Lock()
+
     def entry(self, result: CheckResult) -> CheckReport:
         """This check's report entry for ``result``; the same object while it is unchanged."""
         entry = self._entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from typing import Any
 
@@ -260,3 +261,33 @@ async def test_listeners_see_every_new_reading_but_not_served_ones() -> None:
     health.remove_listener(listener)  # twice is harmless
     assert (await health.arun()).checks["db"].status is Status.FAIL  # StopIteration -> fail
     assert len(seen) == 3
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # fork with threads running
+def test_a_forked_child_polls_and_runs_on_its_own() -> None:
+    health = Health()
+    health.add(lambda: True, name="polled", interval=0.05)
+    health.start()  # the parent polls on its engine thread (gunicorn --preload)
+    try:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: must not hand work to the parent's dead loop
+            try:
+                report = health.run(deadline=2)
+                health.start()
+                threading.Event().wait(0.2)
+                polled = health.latest().status
+                health.stop()
+                os.write(write, f"{report.status.value} {polled.value}".encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        _, status = os.waitpid(pid, 0)
+        out = os.read(read, 100).decode()
+        os.close(read)
+        assert os.WEXITSTATUS(status) == 0
+        assert out == "pass pass"
+    finally:
+        health.stop()
