@@ -23,7 +23,10 @@ def require(module: str, extra: str, *, package: str | None = None) -> ModuleTyp
         return importlib.import_module(module)
     except ImportError as exc:
         top = module.split(".", 1)[0]
-        if exc.name not in (module, top):
+        missing = exc.name or ""
+        # The module itself or one of its parent packages is missing; anything
+        # else is a broken import inside an installed package: let it show.
+        if not (missing == module or module.startswith(missing + ".")) or not missing:
             raise
         wanted = package or top
         raise MissingDependencyError(
