@@ -1,0 +1,123 @@
+"""Flask integration: an extension that answers the probes in front of the app, and a blueprint.
+
+::
+
+    from healthprobe.integrations.flask import HealthProbe
+
+    probes = HealthProbe(health=health)      # the extension pattern:
+    probes.init_app(app)                     # or HealthProbe(app, health=health)
+
+:class:`HealthProbe` wraps ``app.wsgi_app`` with
+:class:`~healthprobe.integrations.wsgi.HealthMiddleware`, so the probe paths
+are answered before Flask's ``before_request`` hooks (login, rate limits,
+HTTPS redirects) can turn a kubelet probe into a 302 or a 401.  Polling
+starts lazily in each process on its first request (fork-safe under
+gunicorn's ``--preload``) and that first request marks the process started;
+see :mod:`healthprobe.integrations.wsgi`.
+
+:func:`blueprint` serves the same endpoints as ordinary Flask routes (under
+the blueprint's ``url_prefix``, behind the app's hooks), for apps that want
+the probes to go through their own request handling.
+
+Async checks work: each process has one engine thread that runs them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from healthprobe._http import ProbeHandler
+from healthprobe._optional import require
+from healthprobe.integrations.wsgi import HealthMiddleware, ProcessStart, status_line, wsgi_request
+
+if TYPE_CHECKING:
+    from flask import Blueprint, Flask
+    from flask import Response as FlaskResponse
+
+    from healthprobe._health import Health
+
+__all__ = ["EXTENSION_KEY", "HealthProbe", "blueprint"]
+
+#: Where :meth:`HealthProbe.init_app` records itself in ``app.extensions``.
+EXTENSION_KEY = "healthprobe"
+
+
+class HealthProbe:
+    """The Flask extension: probe endpoints in front of one or more apps.
+
+    Keyword options are those of
+    :class:`~healthprobe.integrations.wsgi.HealthMiddleware` (``prefix``,
+    ``paths``, ``details``, ``token``, ``authorize``, ``poll``,
+    ``mark_started``...).  ``health`` is required; ``app`` may be given now
+    or later to :meth:`init_app`.
+    """
+
+    def __init__(self, app: Flask | None = None, *, health: Health, **options: Any) -> None:
+        require("flask", "flask")
+        self.health = health
+        self.options = options
+        self.middleware: HealthMiddleware | None = None
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Answer the probe paths of ``app`` before Flask sees them.
+
+        Raises ``RuntimeError`` when ``app`` already has a healthprobe
+        extension (two would answer the same paths).
+        """
+        if EXTENSION_KEY in app.extensions:
+            raise RuntimeError("healthprobe is already installed on this Flask app")
+        middleware = HealthMiddleware(app.wsgi_app, self.health, **self.options)
+        app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap a Flask app in WSGI middleware
+        app.extensions[EXTENSION_KEY] = self
+        self.middleware = middleware
+
+
+def blueprint(
+    health: Health,
+    *,
+    name: str = "healthprobe",
+    url_prefix: str | None = None,
+    poll: bool = True,
+    mark_started: bool = True,
+    **options: Any,
+) -> Blueprint:
+    """The probe endpoints as a Flask :class:`~flask.Blueprint` (GET and HEAD).
+
+    Each probe path and ``<path>/<check>`` becomes a route; register it with
+    ``app.register_blueprint(blueprint(health), url_prefix=...)``.  Options
+    are those of :class:`~healthprobe._http.ProbeHandler` (its ``prefix`` is
+    better expressed as the blueprint's ``url_prefix``).
+    """
+    flask = require("flask", "flask")
+    handler = ProbeHandler(health, **options)
+    process = ProcessStart(health, poll=poll, mark_started=mark_started)
+    bp: Blueprint = flask.Blueprint(name, __name__, url_prefix=url_prefix)
+
+    def answer(path: str) -> FlaskResponse:
+        process.ensure()
+        environ = flask.request.environ
+        request = wsgi_request(environ, path, all_headers=handler.policy.wants_all_headers)
+        response = handler.handle(request)
+        out: FlaskResponse = flask.Response(
+            b"" if response.head else response.body, status=status_line(response)
+        )
+        # Our headers, not Flask's defaults: Content-Length of the GET body on HEAD too.
+        out.headers.clear()
+        for key, value in response.headers():
+            out.headers[key] = value
+        return out
+
+    for path in handler.routes:
+
+        def probe(path: str = path) -> FlaskResponse:
+            return answer(path)
+
+        def one_check(check: str, path: str = path) -> FlaskResponse:
+            return answer(f"{path}/{check}")
+
+        endpoint = path.strip("/").replace("/", "_") or "root"
+        bp.add_url_rule(path, endpoint, probe, methods=["GET", "HEAD"])
+        bp.add_url_rule(f"{path}/<check>", f"{endpoint}_check", one_check, methods=["GET", "HEAD"])
+    return bp
