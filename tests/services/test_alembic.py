@@ -28,12 +28,16 @@ def scripts(tmp_path: Path, url: str, version_table: str = "alembic_version") ->
     cfg.set_main_option("script_location", str(location))
     cfg.set_main_option("sqlalchemy.url", url)
     env = location / "env.py"
-    # Point the generated env.py at the (possibly custom) version table.
+    # Point the generated env.py at the (possibly custom) version table, and
+    # drop its fileConfig(): it would disable every logger configured so far
+    # (httpx's among them) for the rest of the test session.
     env.write_text(
-        env.read_text().replace(
+        env.read_text()
+        .replace(
             "target_metadata=target_metadata",
             f"target_metadata=target_metadata, version_table={version_table!r}",
         )
+        .replace("fileConfig(config.config_file_name)", "pass")
     )
     command.revision(cfg, message="first", rev_id="aaa")
     command.revision(cfg, message="second", rev_id="bbb")
