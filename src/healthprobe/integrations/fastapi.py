@@ -92,7 +92,8 @@ _PARAMETERS = [
         "name": "exclude",
         "in": "query",
         "required": False,
-        "schema": {"type": "array", "items": {"type": "string"}},
+        # An empty name is answered 400 ("exclude needs a check name"): say so.
+        "schema": {"type": "array", "items": {"type": "string", "minLength": 1}},
         "style": "form",
         "explode": True,
         "description": "skip these checks (repeatable); probe paths only",
