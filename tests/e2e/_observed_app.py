@@ -13,7 +13,7 @@ from typing import Any
 
 from healthprobe import CheckResult, Health
 from healthprobe.integrations.asgi import HealthMiddleware
-from healthprobe.observability import History, render_metrics, status_page
+from healthprobe.observability import History
 
 health = Health(version="e2e")
 History.of(health)  # attached before the first reading
@@ -42,17 +42,9 @@ async def inner(
 ) -> None:
     if scope["type"] != "http":
         return  # no lifespan support: the middleware speaks it for us
-    if scope["path"] == "/metrics":
-        body = render_metrics(health).encode()
-        headers = [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8")]
-    elif scope["path"] == "/status":  # TEMP until /health/ui is in the router
-        page, extra = status_page(health, show_reasons=True)
-        body = page.encode()
-        headers = [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-    else:
-        body, headers = b"app ok", []
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    # /metrics and /health/ui are answered by the middleware: they never get here.
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"app ok"})
 
 
 app = HealthMiddleware(inner, health, drain=None)

@@ -124,7 +124,7 @@ def near(pixel: tuple[int, int, int], color: tuple[int, int, int]) -> bool:
 def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
     with observed_app(tmp_path) as app:
         time.sleep(1.5)  # the checks are polled every 0.2 s: let the history fill
-        url = f"{app}/status"
+        url = f"{app}/health/ui"
         dumped = run_chromium(tmp_path, "--dump-dom", url)
         shot = tmp_path / "status.png"
         taken = run_chromium(tmp_path, f"--screenshot={shot}", url)
