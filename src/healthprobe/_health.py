@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import inspect
 import logging
 import math
 import os
@@ -349,7 +348,7 @@ class Health:
         """Stop polling and close the resources the checks opened (``aclose``/``close``)."""
         await self._poller.stop()
         for runtime in self._runtimes.values():
-            await self._close_target(runtime)
+            await runtime.aclose()
 
     def start(self) -> None:
         """Blocking twin of :meth:`astart`: polls on the private engine loop."""
@@ -486,26 +485,6 @@ class Health:
             if self._engine is None or not self._engine.alive:
                 self._engine = EngineThread()
             return self._engine
-
-    async def _close_target(self, runtime: CheckRuntime) -> None:
-        target = runtime.spec.target
-        closer = getattr(target, "aclose", None) or getattr(target, "close", None)
-        if not callable(closer) or inspect.isfunction(target):
-            return
-        try:
-            if inspect.iscoroutinefunction(closer):
-                await asyncio.wait_for(closer(), runtime.spec.timeout)
-            else:
-                # A sync close may block (a socket shutdown): keep it off the loop.
-                outcome = await asyncio.wait_for(asyncio.to_thread(closer), runtime.spec.timeout)
-                if inspect.isawaitable(outcome):
-                    await asyncio.wait_for(outcome, runtime.spec.timeout)
-        except Exception as exc:
-            logger.warning(
-                "healthprobe: closing check %s failed: %s",
-                runtime.name,
-                describe_exception(exc, runtime.spec.secrets),
-            )
 
 
 def _after_fork_in_child() -> None:

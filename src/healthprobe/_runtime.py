@@ -77,6 +77,31 @@ class CheckRuntime:
         self._inflight: asyncio.Task[CheckResult] | None = None
         self._thread_call: concurrent.futures.Future[Any] | None = None
 
+    async def aclose(self) -> None:
+        """Close what the check opened: its ``aclose()`` or ``close()``, if it has one.
+
+        Bounded by the check's timeout; a sync ``close()`` runs in a thread (it
+        may block on a socket).  A failure is logged, sanitized, and ignored.
+        """
+        target = self.spec.target
+        closer = getattr(target, "aclose", None) or getattr(target, "close", None)
+        if not callable(closer) or inspect.isfunction(target):
+            return
+        timeout = self.spec.timeout
+        try:
+            if inspect.iscoroutinefunction(closer):
+                await asyncio.wait_for(closer(), timeout)
+            else:
+                outcome = await asyncio.wait_for(asyncio.to_thread(closer), timeout)
+                if inspect.isawaitable(outcome):
+                    await asyncio.wait_for(outcome, timeout)
+        except Exception as exc:
+            logger.warning(
+                "healthprobe: closing check %s failed: %s",
+                self.name,
+                describe_exception(exc, self.spec.secrets),
+            )
+
     def forget_threads(self) -> None:
         """After a fork: drop the in-flight run and busy thread of the parent process."""
         self.polling = False
