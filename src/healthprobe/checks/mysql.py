@@ -17,6 +17,7 @@ close only that connection.  The URL's password and host are declared as ``secre
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 import urllib.parse
@@ -26,6 +27,7 @@ from healthprobe._optional import require
 from healthprobe._result import CheckResult
 
 from ._dsn import dsn_secrets
+from ._loops import dispose_on_owner
 
 __all__ = ["MySQLCheck", "SyncMySQLCheck"]
 
@@ -156,22 +158,8 @@ class MySQLCheck(_Base):
 
     def _forget(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        owner = self._loop
-        if owner is not None and owner is not _running_loop() and not owner.is_closed():
-            # The transport belongs to its loop (maybe running in another
-            # thread, as Health.run()'s engine loop does): close it there.
-            owner.call_soon_threadsafe(_abort, conn)
-        else:
-            _abort(conn)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+        if conn is not None:
+            dispose_on_owner(self._loop, functools.partial(_abort, conn))
 
 
 class SyncMySQLCheck(_Base):

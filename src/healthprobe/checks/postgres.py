@@ -20,6 +20,7 @@ that connection.  The DSN's password and hosts are declared as ``secrets``::
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import threading
 import time
@@ -29,6 +30,7 @@ from healthprobe._optional import require
 from healthprobe._result import CheckResult
 
 from ._dsn import dsn_secrets
+from ._loops import dispose_on_owner
 from ._socket_deadline import socket_deadline
 
 if TYPE_CHECKING:
@@ -184,23 +186,8 @@ class PostgresCheck(_Base):
 
     def _forget(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        owner = self._loop
-        if owner is not None and owner is not _running_loop() and not owner.is_closed():
-            # An asyncpg transport belongs to its loop (maybe running in another
-            # thread, as Health.run()'s engine loop does): close it there.
-            owner.call_soon_threadsafe(_abort, conn)
-        else:
-            # On a closed loop, asyncpg cannot abort; its socket goes with the object.
-            _abort(conn)
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+        if conn is not None:
+            dispose_on_owner(self._loop, functools.partial(_abort, conn))
 
 
 class SyncPostgresCheck(_Base):

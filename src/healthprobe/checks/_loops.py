@@ -1,0 +1,31 @@
+"""Connections that belong to an event loop (shared by the async SQL checks)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+__all__ = ["dispose_on_owner", "running_loop"]
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The running loop of this thread, or None outside one."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def dispose_on_owner(owner: asyncio.AbstractEventLoop | None, abort: Callable[[], None]) -> None:
+    """Run ``abort`` (closing a kept connection) on the loop that owns the connection.
+
+    A driver's transport belongs to the loop that opened it, which may be
+    running in another thread (``Health.run()``'s engine loop): ``abort`` is
+    then handed to that loop.  On this thread's loop, or when the owner is
+    gone or closed, it runs here and now (a closed loop's socket goes with the
+    connection object).
+    """
+    if owner is not None and owner is not running_loop() and not owner.is_closed():
+        owner.call_soon_threadsafe(abort)
+    else:
+        abort()
