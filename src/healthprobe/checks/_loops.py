@@ -1,11 +1,12 @@
-"""Connections that belong to an event loop (shared by the async SQL checks)."""
+"""Deadlines and loop-bound connections (shared by the SQL checks)."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
-__all__ = ["dispose_on_owner", "running_loop"]
+__all__ = ["dispose_on_owner", "running_loop", "seconds_left"]
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
@@ -29,3 +30,11 @@ def dispose_on_owner(owner: asyncio.AbstractEventLoop | None, abort: Callable[[]
         owner.call_soon_threadsafe(abort)
     else:
         abort()
+
+
+def seconds_left(deadline: float) -> float:
+    """Seconds until ``deadline`` (a ``time.monotonic()`` value); TimeoutError once it passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("no time left before the check's timeout")
+    return left

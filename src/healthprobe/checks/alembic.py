@@ -23,10 +23,12 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
+from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
 from healthprobe._result import CheckResult
 
 from ._dsn import dsn_secrets
+from ._levels import timeout_option
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -52,11 +54,11 @@ class _Base:
     ) -> None:
         require("alembic", "alembic")  # fail at construction when it is missing
         if (script_location is None) == (config is None):
-            raise ValueError("pass exactly one of script_location and config")
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+            raise ConfigurationError(
+                f"check {name!r}: pass exactly one of script_location and config"
+            )
         self.name = name
-        self.timeout = float(timeout)
+        self.timeout = timeout_option(name, timeout)
         self.version_table = version_table
         self.engine = engine
         self.secrets: tuple[str, ...] = dsn_secrets(

@@ -23,11 +23,13 @@ import time
 import urllib.parse
 from typing import Any, Literal
 
+from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
 from healthprobe._result import CheckResult
 
 from ._dsn import dsn_secrets
-from ._loops import dispose_on_owner
+from ._levels import timeout_option
+from ._loops import dispose_on_owner, seconds_left
 
 __all__ = ["MySQLCheck", "SyncMySQLCheck"]
 
@@ -39,10 +41,8 @@ class _Base:
     component_type = "datastore"
 
     def __init__(self, target: object, *, name: str, timeout: float) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.name = name
-        self.timeout = float(timeout)
+        self.timeout = timeout_option(name, timeout)
         self._url = target if isinstance(target, str) else None
         self.secrets: tuple[str, ...] = dsn_secrets(self._url)
         self._target: Any = target  # duck-typed: a pool or connection of one of the drivers
@@ -95,7 +95,9 @@ class MySQLCheck(_Base):
     ) -> None:
         super().__init__(target, name=name, timeout=timeout)
         if driver not in ("aiomysql", "asyncmy"):
-            raise ValueError(f"driver must be 'aiomysql' or 'asyncmy', not {driver!r}")
+            raise ConfigurationError(
+                f"check {name!r}: driver must be 'aiomysql' or 'asyncmy', not {driver!r}"
+            )
         if isinstance(target, str):
             require(driver, driver)  # fail at construction when the driver is missing
             self._params()  # and on a malformed URL
@@ -121,9 +123,9 @@ class MySQLCheck(_Base):
             self._forget()  # a connection (and lock) of another loop is unusable here
             self._loop, self._lock = loop, asyncio.Lock()
         assert self._lock is not None
-        await asyncio.wait_for(self._lock.acquire(), _left(deadline))
+        await asyncio.wait_for(self._lock.acquire(), seconds_left(deadline))
         try:  # one run at a time: overlapping runs must not open a second connection
-            return await asyncio.wait_for(self._run(), _left(deadline))
+            return await asyncio.wait_for(self._run(), seconds_left(deadline))
         finally:
             self._lock.release()
 
@@ -270,14 +272,6 @@ def _is_open(conn: Any) -> bool:
     if hasattr(conn, "connected"):  # asyncmy
         return bool(conn.connected)
     return not conn.closed  # aiomysql
-
-
-def _left(deadline: float) -> float:
-    """Seconds until ``deadline``; TimeoutError when it has passed."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("no time left before the check's timeout")
-    return left
 
 
 def _abort(conn: Any) -> None:

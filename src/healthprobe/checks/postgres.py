@@ -26,11 +26,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
+from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
 from healthprobe._result import CheckResult
 
 from ._dsn import dsn_secrets
-from ._loops import dispose_on_owner
+from ._levels import timeout_option
+from ._loops import dispose_on_owner, seconds_left
 from ._socket_deadline import socket_deadline
 
 if TYPE_CHECKING:
@@ -45,10 +47,8 @@ class _Base:
     component_type = "datastore"
 
     def __init__(self, target: object, *, name: str, timeout: float, application_name: str) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.name = name
-        self.timeout = float(timeout)
+        self.timeout = timeout_option(name, timeout)
         self.application_name = application_name
         self._dsn = target if isinstance(target, str) else None
         self.secrets: tuple[str, ...] = dsn_secrets(self._dsn)
@@ -94,7 +94,9 @@ class PostgresCheck(_Base):
     ) -> None:
         super().__init__(target, name=name, timeout=timeout, application_name=application_name)
         if driver not in ("asyncpg", "psycopg"):
-            raise ValueError(f"driver must be 'asyncpg' or 'psycopg', not {driver!r}")
+            raise ConfigurationError(
+                f"check {name!r}: driver must be 'asyncpg' or 'psycopg', not {driver!r}"
+            )
         self._kind = _classify_async(target, driver)
         self.driver = self._kind.partition("-")[0]
         self._conn: Any = None  # the kept connection (DSN only)
@@ -109,7 +111,7 @@ class PostgresCheck(_Base):
             self._forget()  # a connection (and lock) of another loop is unusable here
             self._loop, self._lock = loop, asyncio.Lock()
         assert self._lock is not None
-        await asyncio.wait_for(self._lock.acquire(), _left(deadline))
+        await asyncio.wait_for(self._lock.acquire(), seconds_left(deadline))
         try:  # one run at a time: overlapping runs must not open a second connection
             return await self._run(deadline)
         finally:
@@ -132,19 +134,21 @@ class PostgresCheck(_Base):
     async def _run(self, deadline: float) -> CheckResult:
         kind, target = self._kind, self._target
         if kind == "asyncpg-pool":
-            async with target.acquire(timeout=_left(deadline)) as conn:
-                return self._passed(await _asyncpg_select(conn, _left(deadline)), "asyncpg")
+            async with target.acquire(timeout=seconds_left(deadline)) as conn:
+                return self._passed(await _asyncpg_select(conn, seconds_left(deadline)), "asyncpg")
         if kind == "asyncpg-connection":
-            return self._passed(await _asyncpg_select(target, _left(deadline)), "asyncpg")
+            return self._passed(await _asyncpg_select(target, seconds_left(deadline)), "asyncpg")
         # psycopg has no command timeout of its own: on the app's connections
         # wait_for() cancels the query (psycopg then asks the server to cancel it).
         if kind == "psycopg-pool":
-            async with target.connection(timeout=_left(deadline)) as conn:
+            async with target.connection(timeout=seconds_left(deadline)) as conn:
                 query = _apsycopg_select(conn)
-                return self._passed(await asyncio.wait_for(query, _left(deadline)), "psycopg")
+                return self._passed(
+                    await asyncio.wait_for(query, seconds_left(deadline)), "psycopg"
+                )
         if kind == "psycopg-connection":
             query = _apsycopg_select(target)
-            return self._passed(await asyncio.wait_for(query, _left(deadline)), "psycopg")
+            return self._passed(await asyncio.wait_for(query, seconds_left(deadline)), "psycopg")
         try:
             conn = self._conn
             if conn is not None and _is_closed(conn):
@@ -153,10 +157,10 @@ class PostgresCheck(_Base):
             if conn is None:
                 conn = self._conn = await self._connect(deadline)
             if self.driver == "asyncpg":
-                return self._passed(await _asyncpg_select(conn, _left(deadline)), "asyncpg")
+                return self._passed(await _asyncpg_select(conn, seconds_left(deadline)), "asyncpg")
             # Our own connection may simply be cut when the server is silent.
             loop = asyncio.get_running_loop()
-            with socket_deadline(conn.fileno(), _left(deadline), self.timeout, loop):
+            with socket_deadline(conn.fileno(), seconds_left(deadline), self.timeout, loop):
                 return self._passed(await _apsycopg_select(conn), "psycopg")
         except BaseException:
             # Failed, timed out or cancelled mid-query: the connection's state
@@ -169,7 +173,7 @@ class PostgresCheck(_Base):
             asyncpg = require("asyncpg", "asyncpg")
             return await asyncpg.connect(
                 self._dsn,
-                timeout=_left(deadline),
+                timeout=seconds_left(deadline),
                 command_timeout=self.timeout,
                 server_settings={"application_name": self.application_name},
             )
@@ -181,7 +185,7 @@ class PostgresCheck(_Base):
                 connect_timeout=max(2, math.ceil(self.timeout)),  # libpq's minimum is 2 s
                 application_name=self.application_name,
             ),
-            _left(deadline),
+            seconds_left(deadline),
         )
 
     def _forget(self) -> None:
@@ -270,14 +274,6 @@ class SyncPostgresCheck(_Base):
             if conn is not None:
                 _abort(conn)
             raise
-
-
-def _left(deadline: float) -> float:
-    """Seconds until ``deadline``; TimeoutError when it has passed."""
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("no time left before the check's timeout")
-    return left
 
 
 def _origin(target: object) -> str:
