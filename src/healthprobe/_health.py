@@ -6,14 +6,15 @@ import asyncio
 import datetime as dt
 import logging
 import math
+import operator
 import os
 import threading
 import time
 import types
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 from ._aggregate import aggregate
 from ._engine_thread import EngineThread
@@ -22,7 +23,7 @@ from ._lifecycle import Lifecycle
 from ._poller import Poller
 from ._report import CheckReport, Report
 from ._result import CheckResult
-from ._runtime import CheckRuntime, Reading
+from ._runtime import Changes, CheckRuntime, Reading
 from ._sanitize import describe_exception
 from ._spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
 from ._status import Status
@@ -32,6 +33,19 @@ __all__ = ["Health"]
 logger = logging.getLogger("healthprobe")
 C = TypeVar("C")
 _INSTANCES: weakref.WeakSet[Health] = weakref.WeakSet()
+_MEMO_LIMIT = 256  # selections remembered (?exclude= values come from requests)
+
+#: A selection of checks: (probe, only, exclude) with duplicates dropped.
+_Selection = tuple[str | None, str | None, tuple[str, ...]]
+
+
+class _Served(NamedTuple):
+    """The last report of one selection, and how long it may be handed out as it is."""
+
+    entries: tuple[CheckReport, ...]
+    report: Report
+    changes: int  # the Changes value read before its readings were
+    until: float  # monotonic time at which one of its readings expires or must run
 
 
 class Health:
@@ -91,10 +105,8 @@ class Health:
         self._runtimes: dict[str, CheckRuntime] = {}
         self._listeners: list[Callable[[Reading], None]] = []
         self._members_memo: dict[str | None, list[CheckRuntime]] = {}
-        self._report_memo: dict[
-            tuple[str | None, tuple[str, ...]],
-            tuple[tuple[CheckReport, ...], Mapping[str, CheckReport], Status],
-        ] = {}
+        self._changes = Changes()
+        self._served: dict[_Selection, _Served] = {}
         self._poller = Poller()
         self._engine: EngineThread | None = None
         self._engine_lock = threading.Lock()
@@ -175,9 +187,10 @@ class Health:
         for existing in self._runtimes:
             if existing.lower() == spec.name.lower():
                 raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
-        runtime = CheckRuntime(spec, self._listeners)
+        runtime = CheckRuntime(spec, self._listeners, self._changes)
         self._runtimes[spec.name] = runtime
         self._members_memo.clear()
+        self._changes.bump()  # every report of a probe it joins is outdated
         loop = self._poller.loop
         if loop is not None and spec.interval is not None:
             loop.call_soon_threadsafe(self._poller.add, runtime)
@@ -252,20 +265,33 @@ class Health:
         Cached and polled readings are served as their options say; a check
         already running is joined, not started twice.  Never raises because a
         check failed: a failure is a ``fail`` result.
+
+        While no reading of the selection changed and none expired (polled
+        checks between two polls, readings within their cache TTL), the
+        *same* report object is returned again, at the cost of one clock
+        read; its ``time`` is then when it was first assembled.
         """
+        selection = (probe, only, _unique(exclude))
+        report = self._reuse(selection)
+        if report is not None:
+            return report
+        changes = self._changes.value  # before the readings: see Changes
         started = time.monotonic()
-        selected, excluded, unmatched = self._select(probe, only, exclude)
+        selected, excluded, unmatched = self._select(selection)
         limit = deadline if deadline is not None else self.deadline
+        until = math.inf
         results: dict[str, CheckResult] = {}
         to_run: list[CheckRuntime] = []
         for runtime in selected:
             # Polled and cached readings are served inline: no task, no await.
-            cached = runtime.cached()
+            cached, fresh_until = runtime.serve(started)
             if cached is None:
                 to_run.append(runtime)
             else:
                 results[runtime.name] = cached
+                until = min(until, fresh_until)
         if to_run:
+            until = -math.inf  # fresh readings came in: the next call looks again
             tasks = {rt.name: asyncio.ensure_future(rt.refresh()) for rt in to_run}
             try:
                 await asyncio.wait(tasks.values(), timeout=limit)
@@ -277,11 +303,14 @@ class Health:
                 results[runtime.name] = self._task_result(tasks[runtime.name], limit, runtime)
         return self._report(
             probe,
+            memo=selection,
             selected=selected,
             results=results,
             started=started,
             excluded=excluded,
             unmatched=unmatched,
+            changes=changes,
+            until=until,
         )
 
     def run(
@@ -296,14 +325,19 @@ class Health:
 
         The run happens on the loop that polls this instance's checks when
         there is one, else on a private engine loop in a daemon thread, so
-        async checks and single-flight work from sync code too.  Calling it
-        from inside a running event loop raises ``RuntimeError`` (it would
-        block that loop); use ``await health.arun()`` there.
+        async checks and single-flight work from sync code too.  A report
+        that :meth:`arun` would hand out again unchanged is returned at once,
+        without a trip to that loop.  Calling it from inside a running event
+        loop raises ``RuntimeError`` (it would block that loop); use
+        ``await health.arun()`` there.
         """
         _refuse_inside_loop("run")
-        exclude = tuple(exclude)
+        skip = _unique(exclude)
+        report = self._reuse((probe, only, skip))
+        if report is not None:
+            return report
         loop = self._poller.loop
-        coro = self.arun(probe, only=only, exclude=exclude, deadline=deadline)
+        coro = self.arun(probe, only=only, exclude=skip, deadline=deadline)
         if loop is not None and loop.is_running():
             return asyncio.run_coroutine_threadsafe(coro, loop).result()
         return self._engine_thread().call(coro)
@@ -321,10 +355,11 @@ class Health:
         whose reading is past its max staleness, reads ``unknown``.
         """
         started = time.monotonic()
-        selected, excluded, unmatched = self._select(probe, only, exclude)
-        results = {rt.name: rt.peek() for rt in selected}
+        selected, excluded, unmatched = self._select((probe, only, _unique(exclude)))
+        results = {rt.name: rt.peek(started) for rt in selected}
         return self._report(
             probe,
+            memo=None,
             selected=selected,
             results=results,
             started=started,
@@ -408,20 +443,31 @@ class Health:
         return members
 
     def _select(
-        self, probe: str | None, only: str | None, exclude: Iterable[str]
+        self, selection: _Selection
     ) -> tuple[list[CheckRuntime], tuple[str, ...], tuple[str, ...]]:
+        probe, only, skip = selection
         members = self._members(probe)
         if only is not None:
             members = [rt for rt in members if rt.name == only]
             if not members:
                 raise UnknownCheckError(only, probe)
-        skip = tuple(dict.fromkeys(exclude))
         if not skip:
             return members, (), ()
         names = {rt.name for rt in members}
         excluded = tuple(name for name in skip if name in names)
         unmatched = tuple(name for name in skip if name not in names)
         return [rt for rt in members if rt.name not in skip], excluded, unmatched
+
+    def _reuse(self, selection: _Selection) -> Report | None:
+        """The last report of ``selection`` if nothing it depends on changed, else None."""
+        served = self._served.get(selection)
+        if (
+            served is not None
+            and served.changes == self._changes.value
+            and time.monotonic() < served.until
+        ):
+            return served.report
+        return None
 
     def _task_result(
         self, task: asyncio.Future[CheckResult], limit: float | None, runtime: CheckRuntime
@@ -440,38 +486,47 @@ class Health:
         self,
         probe: str | None,
         *,
+        memo: _Selection | None,
         selected: list[CheckRuntime],
         results: dict[str, CheckResult],
         started: float,
         excluded: tuple[str, ...],
         unmatched: tuple[str, ...],
+        changes: int = 0,
+        until: float = -math.inf,
     ) -> Report:
-        entries = tuple(rt.entry(results[rt.name]) for rt in selected)
-        # While no reading changed (polled checks between two polls), the
-        # previous report's checks and status are reused: no rebuilding, no
-        # re-aggregating, and renderers can cache on their identity.
-        key = (probe, tuple(rt.name for rt in selected)) if len(selected) < 64 else None
-        memo = self._report_memo.get(key) if key is not None else None
-        if memo is not None and all(a is b for a, b in zip(memo[0], entries, strict=True)):
-            checks, status = memo[1], memo[2]
+        entries = tuple([rt.entry(results[rt.name]) for rt in selected])
+        # While every entry is the same object as last time (a polled check
+        # between two polls, a reading within its TTL), the previous report
+        # itself is handed out: nothing rebuilt or re-aggregated, and
+        # renderers can cache on its identity.
+        served = self._served.get(memo) if memo is not None else None
+        if (
+            served is not None
+            and len(served.entries) == len(entries)
+            and all(map(operator.is_, served.entries, entries))
+        ):
+            report = served.report
         else:
-            checks = types.MappingProxyType({entry.name: entry for entry in entries})
             status = aggregate((entry.result.status, entry.critical) for entry in entries)
-            if key is not None:
-                self._report_memo[key] = (entries, checks, status)
-        verdict = status
-        if status is Status.UNKNOWN:
-            verdict = Status.PASS if probe in self._unknown_passes else Status.FAIL
-        return Report(
-            probe=probe,
-            status=status,
-            verdict=verdict,
-            checks=checks,
-            time=dt.datetime.now(dt.timezone.utc),
-            duration=time.monotonic() - started,
-            excluded=excluded,
-            unmatched_excludes=unmatched,
-        )
+            verdict = status
+            if status is Status.UNKNOWN:
+                verdict = Status.PASS if probe in self._unknown_passes else Status.FAIL
+            report = Report(
+                probe=probe,
+                status=status,
+                verdict=verdict,
+                checks=types.MappingProxyType({entry.name: entry for entry in entries}),
+                time=dt.datetime.now(dt.timezone.utc),
+                duration=time.monotonic() - started,
+                excluded=excluded,
+                unmatched_excludes=unmatched,
+            )
+        if memo is not None:
+            if len(self._served) >= _MEMO_LIMIT and memo not in self._served:
+                self._served.clear()  # a crude bound; the probes in use refill it at once
+            self._served[memo] = _Served(entries, report, changes, until)
+        return report
 
     def _forget_threads(self) -> None:
         self._poller = Poller()
@@ -479,12 +534,20 @@ class Health:
         self._engine_lock = threading.Lock()
         for runtime in self._runtimes.values():
             runtime.forget_threads()
+        self._changes.after_fork()  # nothing is polled here any more
 
     def _engine_thread(self) -> EngineThread:
         with self._engine_lock:
             if self._engine is None or not self._engine.alive:
                 self._engine = EngineThread()
             return self._engine
+
+
+def _unique(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` once each, in order (a tuple: part of a memo key)."""
+    if isinstance(names, tuple) and len(names) < 2:
+        return names
+    return tuple(dict.fromkeys(names))
 
 
 def _after_fork_in_child() -> None:

@@ -18,7 +18,7 @@ class Poller:
 
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[str, tuple[CheckRuntime, asyncio.Task[None]]] = {}
 
     @property
     def running(self) -> bool:
@@ -35,20 +35,24 @@ class Poller:
         if self.loop is None or runtime.spec.interval is None or runtime.name in self._tasks:
             return
         runtime.polling = True
-        self._tasks[runtime.name] = self.loop.create_task(
-            _poll(runtime), name=f"healthprobe-poll:{runtime.name}"
-        )
+        task = self.loop.create_task(_poll(runtime), name=f"healthprobe-poll:{runtime.name}")
+        self._tasks[runtime.name] = (runtime, task)
 
     async def stop(self) -> None:
         """Cancel every polling task and wait until they have ended."""
-        tasks = list(self._tasks.values())
+        polled = list(self._tasks.values())
         self._tasks.clear()
         self.loop = None
-        for task in tasks:
+        for _, task in polled:
             task.cancel()
-        for task in tasks:
+        for runtime, task in polled:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            # Here, not only in _poll's `finally`: a task cancelled before its
+            # first step never runs its body, and its check would stay
+            # "polled" (served as "no result yet" for good) instead of
+            # running on demand.
+            runtime.polling = False
 
 
 async def _poll(runtime: CheckRuntime) -> None:

@@ -14,7 +14,10 @@ check is called:
   thread, and report a timeout if it is still stuck;
 * concurrent callers of a check share one in-flight run (single-flight);
 * a result younger than the check's cache TTL is served without running it,
-  and a result older than its max staleness reads ``unknown``.
+  and a result older than its max staleness reads ``unknown``;
+* every new reading (and every start or end of polling) bumps a shared
+  :class:`Changes` counter, so that a report assembled from served readings
+  can be reused until something changes or a reading expires.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import dataclasses
 import datetime as dt
 import inspect
 import logging
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -39,7 +43,7 @@ from ._spec import CallKind, CheckSpec
 from ._status import Status
 from ._thresholds import Damper
 
-__all__ = ["CheckRuntime", "Reading"]
+__all__ = ["Changes", "CheckRuntime", "Reading"]
 
 logger = logging.getLogger("healthprobe")
 
@@ -53,11 +57,40 @@ class Reading(NamedTuple):
     current: CheckResult
 
 
+class Changes:
+    """A counter that goes up whenever what the checks would serve may have changed.
+
+    Readers compare :attr:`value` before and after: an unchanged value means
+    no reading was stored and no polling started or ended in between.  A
+    writer stores its reading *before* it bumps, and a reader reads the value
+    *before* the readings, so a reading that lands in between always leaves
+    the reader with an outdated value, never with a stale report it trusts.
+    """
+
+    __slots__ = ("_lock", "value")
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()  # readings land from several threads' loops
+
+    def bump(self) -> None:
+        with self._lock:
+            self.value += 1
+
+    def after_fork(self) -> None:
+        """In a forked child: a new lock (the parent's may have been held) and a bump."""
+        self._lock = threading.Lock()
+        self.value += 1
+
+
 class CheckRuntime:
     """The run-time state of one check: its last result, in-flight run and busy thread."""
 
     def __init__(
-        self, spec: CheckSpec, listeners: list[Callable[[Reading], None]] | None = None
+        self,
+        spec: CheckSpec,
+        listeners: list[Callable[[Reading], None]] | None = None,
+        changes: Changes | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
@@ -68,7 +101,8 @@ class CheckRuntime:
             Status.UNKNOWN, "no result yet", component_type=spec.component_type
         )
         self._listeners = listeners if listeners is not None else []
-        self.polling = False  # set while a background poller owns this check's runs
+        self._changes = changes if changes is not None else Changes()
+        self._polling = False
         self.executions = 0  # how many times the check was actually called
         self._lock = threading.Lock()
         self._damper = Damper(spec.failure_threshold, spec.success_threshold)
@@ -102,9 +136,20 @@ class CheckRuntime:
                 describe_exception(exc, self.spec.secrets),
             )
 
+    @property
+    def polling(self) -> bool:
+        """True while a background poller owns this check's runs."""
+        return self._polling
+
+    @polling.setter
+    def polling(self, value: bool) -> None:
+        if value is not self._polling:
+            self._polling = value
+            self._changes.bump()  # what cached() serves depends on it
+
     def forget_threads(self) -> None:
         """After a fork: drop the in-flight run and busy thread of the parent process."""
-        self.polling = False
+        self._polling = False  # the owner bumps the changes counter after every runtime
         self._inflight = None
         self._thread_call = None
         self._lock = threading.Lock()
@@ -126,16 +171,7 @@ class CheckRuntime:
             last, at = self._last, self._last_at
         if last is None:
             return self._no_result
-        age = (time.monotonic() if now is None else now) - at
-        limit = self.spec.max_staleness
-        if limit is not None and age > limit:
-            return dataclasses.replace(
-                last,
-                status=Status.UNKNOWN,
-                output=f"stale: the last reading is {age:.1f} s old (max_staleness {limit:g} s)",
-                details={**last.details, "stale_status": last.status.value},
-            )
-        return last
+        return self._aged(last, at, time.monotonic() if now is None else now)[0]
 
     def cached(self) -> CheckResult | None:
         """The result to serve without running the check, or None when it must run.
@@ -145,18 +181,46 @@ class CheckRuntime:
         than its cache TTL.  Returns the same object while nothing changed, so
         renderers can cache on identity.
         """
-        if self.polling:
-            return self.peek()
+        return self.serve(time.monotonic())[0]
+
+    def serve(self, now: float) -> tuple[CheckResult | None, float]:
+        """:meth:`cached` at the monotonic time ``now``, and how long it holds.
+
+        The second value is the monotonic time until which, barring a new
+        reading, the same object would be served again: ``inf`` for a
+        reading that never goes stale, ``now`` (no time at all) for one that
+        must run or is already stale (a stale result states its age, so it is
+        a new object every time).
+        """
+        with self._lock:
+            last, at = self._last, self._last_at
+        if self._polling:
+            if last is None:
+                return self._no_result, math.inf  # until the first reading lands
+            return self._aged(last, at, now)
         # A polled check whose poller is not running (polling never started, or
         # already stopped) runs on demand, and its interval acts as a cache TTL.
         ttl = max(self.spec.cache_ttl, self.spec.interval or 0.0)
-        if ttl > 0:
-            now = time.monotonic()
-            with self._lock:
-                fresh = self._last is not None and now - self._last_at < ttl
-            if fresh:
-                return self.peek(now)
-        return None
+        if last is None or now - at >= ttl:
+            return None, now
+        result, until = self._aged(last, at, now)
+        return result, min(until, at + ttl)
+
+    def _aged(self, last: CheckResult, at: float, now: float) -> tuple[CheckResult, float]:
+        """``last`` (read at ``at``) as seen at ``now``: itself, or ``unknown`` once stale."""
+        limit = self.spec.max_staleness
+        if limit is None:
+            return last, math.inf
+        age = now - at
+        if age <= limit:
+            return last, at + limit
+        stale = dataclasses.replace(
+            last,
+            status=Status.UNKNOWN,
+            output=f"stale: the last reading is {age:.1f} s old (max_staleness {limit:g} s)",
+            details={**last.details, "stale_status": last.status.value},
+        )
+        return stale, now
 
     async def obtain(self) -> CheckResult:
         """The result a probe should use now: polled, cached, or from a (shared) fresh run."""
@@ -188,6 +252,7 @@ class CheckRuntime:
             reported = self._damper.feed(reading)
             previous = self._last
             self._last, self._last_at = reported, time.monotonic()
+        self._changes.bump()
         self._notify(Reading(self.name, self.spec.critical, previous, reported))
         return reported
 
