@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import operator
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
@@ -32,7 +31,6 @@ from ._render_ietf import IETF_MEDIA_TYPE, render_ietf
 from ._render_json import json_head, render_json_tail, utc_timestamp
 from ._render_text import render_text
 from ._report import Report
-from ._result import CheckResult
 from ._sanitize import describe_exception
 from ._status import Status
 
@@ -117,14 +115,27 @@ class Plan(NamedTuple):
     lifecycle_exclude: tuple[str, ...] = ()  # synthetic lifecycle names
 
 
-class _Rendered(NamedTuple):
-    """A cached rendering: valid while the same result objects and lifecycle state come back."""
+class _Rendered:
+    """A cached rendering: valid while the same report and lifecycle state come back.
 
-    results: tuple[CheckResult, ...]
-    state: LifecycleState | None
-    status: int
-    label: str
-    body: bytes
+    The engine hands out the same :class:`Report` object while nothing in it
+    changed, so identity is the whole test.  ``stamped`` keeps the JSON
+    document of the current millisecond (its head carries the request's
+    timestamp and uptime), swapped in one assignment so that threads
+    serving the same probe never see a torn pair.
+    """
+
+    __slots__ = ("body", "label", "report", "stamped", "state", "status")
+
+    def __init__(
+        self, report: Report, state: LifecycleState | None, status: int, label: str, body: bytes
+    ) -> None:
+        self.report = report
+        self.state = state
+        self.status = status
+        self.label = label
+        self.body = body
+        self.stamped: tuple[str, bytes] = ("", b"")
 
 
 class ProbeHandler:
@@ -257,45 +268,35 @@ class ProbeHandler:
     def respond(self, plan: Plan, report: Report) -> Response:
         """Turn ``report`` into the response ``plan`` asks for.
 
-        The rendering is cached: while the engine hands back the same result
-        objects (nothing changed) and the lifecycle state is the same
-        snapshot, neither the lifecycle nor the renderers run again.
+        The rendering is cached: while the engine hands back the same report
+        (nothing changed) and the lifecycle state is the same snapshot,
+        neither the lifecycle nor the renderers run again.  The JSON head
+        (timestamp, uptime) is formatted once per millisecond: requests in
+        the same millisecond get the same document.
         """
         route = plan.route
         state = None
         if route.check is None and route.probe in _LIFECYCLE_PROBES:
             state = self.health.lifecycle.state
-        results = tuple([entry.result for entry in report.checks.values()])
-        key = (
-            route,
-            plan.format,
-            plan.detail,
-            plan.verbose,
-            plan.lifecycle_exclude,
-            report.status,
-            report.verdict,
-            report.excluded,
-            report.unmatched_excludes,
-        )
+        key = (route, plan.format, plan.detail, plan.verbose, plan.lifecycle_exclude)
         hit = self._cache.get(key)
-        if (
-            hit is None
-            or hit.state is not state
-            or len(hit.results) != len(results)
-            or not all(map(operator.is_, hit.results, results))
-        ):
+        if hit is None or hit.report is not report or hit.state is not state:
             full = report
             if state is not None:
                 full = apply_lifecycle(report, state, exclude=plan.lifecycle_exclude)
             body = self._render(plan, full)
-            hit = _Rendered(results, state, self.status_code(full), full.status.label, body)
+            hit = _Rendered(report, state, self.status_code(full), full.status.label, body)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()  # a crude bound; an unchanged report refills it at once
             self._cache[key] = hit
         body = hit.body
         if plan.format == "json":
-            body = json_head(hit.label, self._version_json, utc_timestamp(), self.health.uptime())
-            body += hit.body
+            stamp = utc_timestamp()  # the same object all through one millisecond
+            stamped = hit.stamped
+            if stamped[0] is not stamp:
+                head = json_head(hit.label, self._version_json, stamp, self.health.uptime())
+                stamped = hit.stamped = (stamp, head + body)
+            body = stamped[1]
         return Response(hit.status, body, _CONTENT_TYPES[plan.format], (), plan.head)
 
     def status_code(self, report: Report) -> int:
@@ -319,15 +320,20 @@ class ProbeHandler:
         """Answer ``request`` (async transports); never raises."""
         try:
             route = self.match(request.path)
-            if route is None:
-                return Response(404, b"not found\n", head=request.method == "HEAD")
-            if isinstance(route, Endpoint):
-                return self.observe.respond(route, request)
-            plan = self.plan(route, request)
+        except Exception as exc:
+            return _internal_error(request, exc)
+        return await self.aserve(route, request)
+
+    async def aserve(self, route: Route | Endpoint | None, request: Request) -> Response:
+        """:meth:`ahandle` for a request already matched to ``route``; never raises."""
+        try:
+            plan = self._prepare(route, request)
             if isinstance(plan, Response):
                 return plan
             try:
-                report = await self.health.arun(route.probe, only=route.check, exclude=plan.exclude)
+                report = await self.health.arun(
+                    plan.route.probe, only=plan.route.check, exclude=plan.exclude
+                )
             except UnknownCheckError as exc:
                 return _unknown_check(exc, plan.head)
             return self.respond(plan, report)
@@ -338,20 +344,33 @@ class ProbeHandler:
         """Blocking twin of :meth:`ahandle` (sync transports such as WSGI)."""
         try:
             route = self.match(request.path)
-            if route is None:
-                return Response(404, b"not found\n", head=request.method == "HEAD")
-            if isinstance(route, Endpoint):
-                return self.observe.respond(route, request)
-            plan = self.plan(route, request)
+        except Exception as exc:
+            return _internal_error(request, exc)
+        return self.serve(route, request)
+
+    def serve(self, route: Route | Endpoint | None, request: Request) -> Response:
+        """Blocking twin of :meth:`aserve`."""
+        try:
+            plan = self._prepare(route, request)
             if isinstance(plan, Response):
                 return plan
             try:
-                report = self.health.run(route.probe, only=route.check, exclude=plan.exclude)
+                report = self.health.run(
+                    plan.route.probe, only=plan.route.check, exclude=plan.exclude
+                )
             except UnknownCheckError as exc:
                 return _unknown_check(exc, plan.head)
             return self.respond(plan, report)
         except Exception as exc:
             return _internal_error(request, exc)
+
+    def _prepare(self, route: Route | Endpoint | None, request: Request) -> Plan | Response:
+        """The plan of a probe request, or the whole answer to any other."""
+        if route is None:
+            return Response(404, b"not found\n", head=request.method == "HEAD")
+        if isinstance(route, Endpoint):
+            return self.observe.respond(route, request)
+        return self.plan(route, request)
 
     # -- rendering -------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, MutableMapping
 from typing import Any
@@ -355,3 +356,30 @@ async def test_an_app_without_lifespan_support_still_gets_started() -> None:
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert health.lifecycle.started
     assert health.lifecycle.draining
+
+
+@pytest.mark.asyncio
+async def test_the_json_head_is_current_although_the_rest_is_cached() -> None:
+    health = Health(version="2.0")
+    health.add(Switch("db"), interval=60.0)
+    health.lifecycle.mark_started()
+    async with health, _client(HealthMiddleware(starlette_app(), health, drain=None)) as client:
+        for _ in range(100):
+            if health.executions("db"):
+                break
+            await asyncio.sleep(0.01)
+        documents = []
+        for _ in range(5):
+            response = await client.get("/readyz")
+            assert int(response.headers["content-length"]) == len(response.content)
+            documents.append(response.json())
+            await asyncio.sleep(0.005)  # past the millisecond the head is formatted for
+    stamps = [document["timestamp"] for document in documents]
+    uptimes = [document["uptime_seconds"] for document in documents]
+    assert len(set(stamps)) == 5, stamps
+    assert stamps == sorted(stamps)
+    assert uptimes == sorted(uptimes)
+    assert len(set(uptimes)) == 5, uptimes
+    assert all(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")) for stamp in stamps)
+    assert {document["checks"]["db"]["status"] for document in documents} == {"healthy"}
+    assert health.executions("db") == 1

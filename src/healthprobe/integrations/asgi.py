@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._http import ProbeHandler, Request, Response
+from healthprobe._http import ProbeHandler, Request, Response, Route
+from healthprobe._http_observe import Endpoint
 from healthprobe._http_serve import ServeLifecycle
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ class HealthApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await _serve(self.handler, scope, _local_path(scope), send)
+            path = _local_path(scope)
+            await _serve(self.handler, self.handler.match(path), scope, path, send)
         elif kind == "lifespan":
             await _own_lifespan(self.lifecycle, receive, send)
 
@@ -87,8 +89,9 @@ class HealthMiddleware:
         kind = scope["type"]
         if kind == "http":
             path = _local_path(scope)
-            if self.handler.match(path) is not None:
-                await _serve(self.handler, scope, path, send)
+            route = self.handler.match(path)
+            if route is not None:
+                await _serve(self.handler, route, scope, path, send)
                 return
         elif kind == "lifespan" and self.lifespan:
             await self._wrap_lifespan(scope, receive, send)
@@ -164,9 +167,11 @@ def _serve_request(scope: Scope, path: str, *, all_headers: bool = False) -> Req
     return Request(scope["method"], path, query.decode("latin-1"), headers)
 
 
-async def _serve(handler: ProbeHandler, scope: Scope, path: str, send: Send) -> None:
+async def _serve(
+    handler: ProbeHandler, route: Route | Endpoint | None, scope: Scope, path: str, send: Send
+) -> None:
     request = _serve_request(scope, path, all_headers=handler.policy.wants_all_headers)
-    response = await handler.ahandle(request)
+    response = await handler.aserve(route, request)
     await send(
         {"type": "http.response.start", "status": response.status, "headers": _encode(response)}
     )
