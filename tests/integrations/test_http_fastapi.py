@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException, Request
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
 
 from healthprobe import Health
 from healthprobe.integrations import fastapi as hp_fastapi
@@ -124,3 +126,66 @@ async def test_starlette_install_mounts_first_and_wraps_the_lifespan() -> None:
         assert (await client.get("/readyz/poll")).status_code == 200
         assert (await client.get("/")).text == "home"
     assert events == ["startup", "shutdown (draining=True)"]
+
+
+def _reject(request: Request) -> None:
+    raise HTTPException(status_code=401, detail="no token")
+
+
+@pytest.mark.asyncio
+async def test_fastapi_probes_come_first_and_skip_the_apps_dependencies() -> None:
+    # An app-wide auth dependency and a catch-all route, both declared before
+    # install(): neither may stand between kubelet and the probes.
+    app = FastAPI(dependencies=[Depends(_reject)])
+
+    @app.get("/{anything:path}")
+    async def catch_all(anything: str) -> dict[str, str]:
+        return {"caught": anything}
+
+    health, _, _ = standard_health()
+    hp_fastapi.install(app, health, drain=None)
+    async with _client(app) as client, running(app):
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["checks"]["db"]["status"] == "healthy"
+        assert (await client.get("/health/db")).status_code == 200
+        assert (await client.get("/metrics")).status_code == 200
+        # The app's own routes still see their dependency and catch-all.
+        assert (await client.get("/readyzz")).status_code == 401
+        assert (await client.get("/items")).status_code == 401
+        # Other methods: healthprobe's 405, as from the middleware.
+        posted = await client.post("/readyz")
+        assert posted.status_code == 405
+        assert posted.headers["allow"] == "GET, HEAD"
+        head = await client.head("/livez")
+        assert head.status_code == 200
+        assert head.content == b""
+
+
+@pytest.mark.asyncio
+async def test_a_mounted_fastapi_app_serves_its_probes_under_the_mount() -> None:
+    inner, health, _ = _fastapi()
+    outer = Starlette(routes=[Mount("/svc", app=inner)])
+    health.lifecycle.mark_started()
+    async with _client(outer) as client:
+        ready = await client.get("/svc/readyz?verbose")
+        assert ready.status_code == 200
+        assert ready.text.endswith("readyz check passed\n")
+        assert (await client.get("/svc/readyz/db")).status_code == 200
+        assert (await client.get("/svc/items")).json() == {"n": 1}
+        assert (await client.get("/readyz")).status_code == 404  # not outside the mount
+
+
+@pytest.mark.asyncio
+async def test_starlette_probes_come_before_a_catch_all_route() -> None:
+    async def caught(request: Request) -> Response:
+        return PlainTextResponse("caught")
+
+    app = Starlette(routes=[Route("/{anything:path}", caught)])
+    health, _, _ = standard_health()
+    hp_starlette.install(app, health, drain=None)
+    async with _client(app) as client, running(app):
+        assert (await client.get("/readyz")).status_code == 200
+        assert (await client.get("/livez/lifecycle")).status_code == 404  # no such check
+        assert (await client.get("/elsewhere")).text == "caught"
+        assert (await client.get("/readyz/db/extra")).text == "caught"

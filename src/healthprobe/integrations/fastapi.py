@@ -7,13 +7,19 @@
     app = FastAPI(lifespan=my_lifespan)
     install(app, health, drain=10.0, tags=["health"])
 
-Each probe path (and ``<path>/{name}`` for one check) becomes a GET/HEAD
-route whose OpenAPI entry lists the response media types (default JSON,
-IETF ``application/health+json``, Kubernetes text) with their schemas and
-the status codes it can answer.  The query parameters are documented, not
+Each probe path (and ``<path>/{name}`` for one check) gets an OpenAPI
+entry that lists the response media types (default JSON, IETF
+``application/health+json``, Kubernetes text) with their schemas and the
+status codes it can answer.  The query parameters are documented, not
 validated by FastAPI: a bad value gets healthprobe's own 400, not a 422.
-The work itself is the transport-independent
-:class:`~healthprobe._http.ProbeHandler`, exactly as in the ASGI middleware.
+
+The requests are answered by one route put first in the router (one dict
+lookup for every request, see :mod:`healthprobe.integrations._probe_route`),
+through the transport-independent :class:`~healthprobe._http.ProbeHandler`
+exactly as in the ASGI middleware: inside the application's middleware, as
+routes are, but without FastAPI's per-request work (request objects,
+dependency resolution, response classes), which is most of what a route
+costs.  GET and HEAD are served; other methods get the handler's 405.
 """
 
 from __future__ import annotations
@@ -24,13 +30,10 @@ from typing import TYPE_CHECKING, Any
 from healthprobe._http import ProbeHandler
 from healthprobe._http_serve import ServeLifecycle
 from healthprobe._optional import require
-from healthprobe.integrations.asgi import Scope, _encode, _local_path, _serve_request
 from healthprobe.integrations.starlette import wrap_lifespan
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-    from starlette.requests import Request as StarletteRequest
-    from starlette.responses import Response as StarletteResponse
 
     from healthprobe._health import Health
 
@@ -127,59 +130,40 @@ def install(
     Options are those of :class:`~healthprobe._http.ProbeHandler`;
     ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`.
     """
-    responses_module = require("starlette.responses", "fastapi")
     require("fastapi", "fastapi")
-    handler = ProbeHandler(health, **options)
-    plain_response = responses_module.Response
-
-    async def probe(request: StarletteRequest) -> StarletteResponse:
-        scope: Scope = request.scope
-        request_value = _serve_request(
-            scope, _local_path(scope), all_headers=handler.policy.wants_all_headers
-        )
-        response = await handler.ahandle(request_value)
-        out: StarletteResponse = plain_response(status_code=response.status)
-        out.body = b"" if response.head else response.body
-        out.raw_headers = _encode(response)  # already encoded, Content-Length included
-        return out
-
-    async def one_check(name: str, request: StarletteRequest) -> StarletteResponse:
-        return await probe(request)
-
-    # FastAPI reads the endpoints' annotations to inject the request; with
-    # postponed annotations and lazily imported Starlette it cannot resolve
-    # the names, so hand it the classes themselves.
-    request_class = require("starlette.requests", "fastapi").Request
-    probe.__annotations__ = {"request": request_class, "return": plain_response}
-    one_check.__annotations__ = {"name": str, "request": request_class, "return": plain_response}
-
-    codes = _responses(handler)
-    # Order matters for speed: Starlette tries routes in turn, so the exact
-    # GET paths come first, the HEAD twins and the one-check paths after.
-    no_check: dict[int | str, dict[str, Any]] = {404: _NO_CHECK}
-    variants: tuple[tuple[Any, str, dict[int | str, dict[str, Any]], tuple[str, ...]], ...] = (
-        (probe, "", {}, ("GET",)),
-        (probe, "", {}, ("HEAD",)),
-        (one_check, "/{name}", no_check, ("GET",)),
-        (one_check, "/{name}", no_check, ("HEAD",)),
+    from healthprobe.integrations._fastapi_docs import (  # noqa: PLC0415 - needs fastapi
+        DocumentedProbe,
+        documented_check,
+        documented_probe,
     )
-    for endpoint, suffix, extra, methods in variants:
-        for path, route in handler.routes.items():
-            what = "every check" if route.probe is None else f"the {route.probe!r} probe"
-            app.add_api_route(
+    from healthprobe.integrations._probe_route import ProbeRoute  # noqa: PLC0415
+
+    handler = ProbeHandler(health, **options)
+    plain_response = require("starlette.responses", "fastapi").Response
+    codes = _responses(handler)
+    no_check: dict[int | str, dict[str, Any]] = {404: _NO_CHECK}
+    for path, route in handler.routes.items():
+        what = "every check" if route.probe is None else f"the {route.probe!r} probe"
+        for suffix, endpoint, extra, parameters in (
+            ("", documented_probe, {}, _PARAMETERS),
+            ("/{name}", documented_check, no_check, _ONE_CHECK_PARAMETERS),
+        ):
+            app.router.add_api_route(
                 path + suffix,
                 endpoint,
-                methods=list(methods),
-                # HEAD answers the same as GET, without a second OpenAPI operation.
-                include_in_schema=methods == ("GET",),
+                methods=["GET"],  # HEAD is answered too, without an operation of its own
+                route_class_override=DocumentedProbe,
                 tags=list(tags),
                 response_class=plain_response,
+                response_model=None,
                 responses={**codes, **extra},
                 summary=f"Health: {'one check of ' if suffix else ''}{what}",
-                openapi_extra={"parameters": _ONE_CHECK_PARAMETERS if suffix else _PARAMETERS},
+                openapi_extra={"parameters": parameters},
                 operation_id="healthprobe"
                 + (path + suffix).replace("/", "_").replace("{name}", "check"),
             )
+    # First, so that a probe never waits for the app's routes to fail to match.
+    app.router.routes.insert(0, ProbeRoute(handler))
     wrap_lifespan(app.router, ServeLifecycle(health, drain=drain))
     return handler
 

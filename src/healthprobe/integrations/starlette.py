@@ -8,10 +8,11 @@
     install(app, health, drain=10.0)
 
 Thin sugar over :mod:`healthprobe.integrations.asgi`: the probe paths become
-routes served by a :class:`~healthprobe.integrations.asgi.HealthApp`, put
-first so that a catch-all route cannot shadow them, and the application's
-lifespan is wrapped (the user's own lifespan runs first on startup and last
-on shutdown).  Routes run behind the application's middleware; to answer
+one route (matched with one dict lookup, see
+:mod:`healthprobe.integrations._probe_route`), put first so that a
+catch-all route cannot shadow them, and the application's lifespan is
+wrapped (the user's own lifespan runs first on startup and last on
+shutdown).  Routes run behind the application's middleware; to answer
 probes in front of it (an app whose middleware authenticates everything),
 use :class:`~healthprobe.integrations.asgi.HealthMiddleware` instead.
 """
@@ -42,15 +43,11 @@ def install(
 
     Options are those of :class:`~healthprobe.integrations.asgi.HealthApp`.
     """
-    routing = require("starlette.routing", "starlette")
+    require("starlette.routing", "starlette")
+    from healthprobe.integrations._probe_route import ProbeRoute  # noqa: PLC0415 - needs starlette
+
     endpoints = HealthApp(health, drain=drain, **options)
-    routes = []
-    for path in endpoints.handler.routes:
-        routes.append(routing.Route(path, endpoints, name=f"healthprobe:{path}"))
-        routes.append(routing.Route(path + "/{name}", endpoints, name=f"healthprobe:{path}/"))
-    for path in endpoints.handler.observe.paths:  # /metrics, /health/ui
-        routes.append(routing.Route(path, endpoints, name=f"healthprobe:{path}"))
-    app.router.routes[0:0] = routes
+    app.router.routes.insert(0, ProbeRoute(endpoints.handler))
     wrap_lifespan(app.router, endpoints.lifecycle)
     return endpoints
 

@@ -1,0 +1,53 @@
+"""One Starlette route that answers every probe path (used by the Starlette and FastAPI sugar).
+
+This module imports Starlette: import it only after
+``require("starlette.routing", extra)`` has said what to install.
+
+A Starlette router tries its routes in turn, each with a regular
+expression.  The probe paths as a dozen ordinary routes would cost every
+request of the application a dozen failed matches when put first, and cost
+every probe the matches of all the application's routes when put last.
+:class:`ProbeRoute` is one route, put first, that matches with the handler's
+own dictionary lookup (:meth:`ProbeHandler.match`), so an application
+request pays one lookup and a probe pays no other route.  It serves through
+the same ASGI translation as :class:`~healthprobe.integrations.asgi.HealthMiddleware`,
+inside the application's middleware (as routes are).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import BaseRoute, Match, NoMatchFound
+from starlette.types import Receive, Scope, Send
+
+from healthprobe._http import ProbeHandler
+from healthprobe.integrations.asgi import _local_path, _serve
+
+__all__ = ["ProbeRoute"]
+
+_NO_MATCH: tuple[Match, Scope] = (Match.NONE, {})
+
+
+class ProbeRoute(BaseRoute):
+    """Every path of ``handler`` (probes, one check, metrics, status page) as one route."""
+
+    def __init__(self, handler: ProbeHandler) -> None:
+        self.handler = handler
+        self.include_in_schema = False  # FastAPI documents the paths separately
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and self.handler.match(_local_path(scope)) is not None:
+            # Every method is ours: the handler answers 405 with Allow itself.
+            return Match.FULL, {}
+        return _NO_MATCH
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = _local_path(scope)
+        await _serve(self.handler, self.handler.match(path), scope, path, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        raise NoMatchFound(name, path_params)
+
+    def __repr__(self) -> str:
+        return f"ProbeRoute(paths={sorted(self.handler.routes)!r})"
