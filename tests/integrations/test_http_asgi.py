@@ -226,17 +226,24 @@ async def test_an_unchanged_report_is_not_rendered_again(monkeypatch: pytest.Mon
         return real(*args, **kwargs)
 
     monkeypatch.setattr(http_module, "render_ietf", counting)
-    health = Health()
-    health.add(Switch("db"), interval=60.0)
+    async with _polled_once() as (health, client):
+        bodies = {(await client.get("/readyz?format=ietf")).content for _ in range(20)}
+    assert len(bodies) == 1, bodies
+    assert calls == 1, (calls, health.executions("db"))
+
+
+@contextlib.asynccontextmanager
+async def _polled_once() -> AsyncIterator[tuple[Health, httpx.AsyncClient]]:
+    """A started middleware app whose one check (``db``, polled hourly) has its first reading."""
+    health = Health(version="2.0")
+    health.add(Switch("db"), interval=3600.0)
     health.lifecycle.mark_started()
     async with health, _client(HealthMiddleware(starlette_app(), health, drain=None)) as client:
         for _ in range(100):
             if health.executions("db"):
                 break
             await asyncio.sleep(0.01)  # let the first poll run
-        bodies = {(await client.get("/readyz?format=ietf")).content for _ in range(20)}
-    assert len(bodies) == 1, bodies
-    assert calls == 1, (calls, health.executions("db"))
+        yield health, client
 
 
 @pytest.mark.asyncio
@@ -360,14 +367,7 @@ async def test_an_app_without_lifespan_support_still_gets_started() -> None:
 
 @pytest.mark.asyncio
 async def test_the_json_head_is_current_although_the_rest_is_cached() -> None:
-    health = Health(version="2.0")
-    health.add(Switch("db"), interval=60.0)
-    health.lifecycle.mark_started()
-    async with health, _client(HealthMiddleware(starlette_app(), health, drain=None)) as client:
-        for _ in range(100):
-            if health.executions("db"):
-                break
-            await asyncio.sleep(0.01)
+    async with _polled_once() as (health, client):
         documents = []
         for _ in range(5):
             response = await client.get("/readyz")
