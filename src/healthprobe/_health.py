@@ -6,25 +6,23 @@ import asyncio
 import datetime as dt
 import logging
 import math
-import operator
 import os
 import threading
 import time
-import types
 import weakref
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, TypeVar, overload
 
-from ._aggregate import aggregate
 from ._engine_thread import EngineThread
 from ._errors import ConfigurationError, UnknownCheckError, UnknownProbeError
 from ._lifecycle import Lifecycle
 from ._poller import Poller
-from ._report import CheckReport, Report
+from ._report import Report
 from ._result import CheckResult
 from ._runtime import Changes, CheckRuntime, Reading
 from ._sanitize import describe_exception
+from ._served import Selection, ServedReports, unique
 from ._spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
 from ._status import Status
 
@@ -33,19 +31,6 @@ __all__ = ["Health"]
 logger = logging.getLogger("healthprobe")
 C = TypeVar("C")
 _INSTANCES: weakref.WeakSet[Health] = weakref.WeakSet()
-_MEMO_LIMIT = 256  # selections remembered (?exclude= values come from requests)
-
-#: A selection of checks: (probe, only, exclude) with duplicates dropped.
-_Selection = tuple[str | None, str | None, tuple[str, ...]]
-
-
-class _Served(NamedTuple):
-    """The last report of one selection, and how long it may be handed out as it is."""
-
-    entries: tuple[CheckReport, ...]
-    report: Report
-    changes: int  # the Changes value read before its readings were
-    until: float  # monotonic time at which one of its readings expires or must run
 
 
 class Health:
@@ -90,7 +75,6 @@ class Health:
         )
         for probe in unknown - set(self._probes):
             raise ConfigurationError(f"unknown_passes names unknown probe {probe!r}")
-        self._unknown_passes = unknown
         if deadline is not None and (
             isinstance(deadline, bool)
             or not isinstance(deadline, (int, float))
@@ -106,7 +90,7 @@ class Health:
         self._listeners: list[Callable[[Reading], None]] = []
         self._members_memo: dict[str | None, list[CheckRuntime]] = {}
         self._changes = Changes()
-        self._served: dict[_Selection, _Served] = {}
+        self._reports = ServedReports(self._changes, unknown)
         self._poller = Poller()
         self._engine: EngineThread | None = None
         self._engine_lock = threading.Lock()
@@ -271,8 +255,8 @@ class Health:
         *same* report object is returned again, at the cost of one clock
         read; its ``time`` is then when it was first assembled.
         """
-        selection = (probe, only, _unique(exclude))
-        report = self._reuse(selection)
+        selection = (probe, only, unique(exclude))
+        report = self._reports.reuse(selection)
         if report is not None:
             return report
         changes = self._changes.value  # before the readings: see Changes
@@ -301,7 +285,7 @@ class Health:
                 raise
             for runtime in to_run:
                 results[runtime.name] = self._task_result(tasks[runtime.name], limit, runtime)
-        return self._report(
+        return self._reports.assemble(
             probe,
             memo=selection,
             selected=selected,
@@ -332,8 +316,8 @@ class Health:
         ``await health.arun()`` there.
         """
         _refuse_inside_loop("run")
-        skip = _unique(exclude)
-        report = self._reuse((probe, only, skip))
+        skip = unique(exclude)
+        report = self._reports.reuse((probe, only, skip))
         if report is not None:
             return report
         loop = self._poller.loop
@@ -355,9 +339,9 @@ class Health:
         whose reading is past its max staleness, reads ``unknown``.
         """
         started = time.monotonic()
-        selected, excluded, unmatched = self._select((probe, only, _unique(exclude)))
+        selected, excluded, unmatched = self._select((probe, only, unique(exclude)))
         results = {rt.name: rt.peek(started) for rt in selected}
-        return self._report(
+        return self._reports.assemble(
             probe,
             memo=None,
             selected=selected,
@@ -443,7 +427,7 @@ class Health:
         return members
 
     def _select(
-        self, selection: _Selection
+        self, selection: Selection
     ) -> tuple[list[CheckRuntime], tuple[str, ...], tuple[str, ...]]:
         probe, only, skip = selection
         members = self._members(probe)
@@ -458,17 +442,6 @@ class Health:
         unmatched = tuple(name for name in skip if name not in names)
         return [rt for rt in members if rt.name not in skip], excluded, unmatched
 
-    def _reuse(self, selection: _Selection) -> Report | None:
-        """The last report of ``selection`` if nothing it depends on changed, else None."""
-        served = self._served.get(selection)
-        if (
-            served is not None
-            and served.changes == self._changes.value
-            and time.monotonic() < served.until
-        ):
-            return served.report
-        return None
-
     def _task_result(
         self, task: asyncio.Future[CheckResult], limit: float | None, runtime: CheckRuntime
     ) -> CheckResult:
@@ -481,52 +454,6 @@ class Health:
         if error is not None:
             return CheckResult(Status.FAIL, describe_exception(error, runtime.spec.secrets))
         return task.result()
-
-    def _report(
-        self,
-        probe: str | None,
-        *,
-        memo: _Selection | None,
-        selected: list[CheckRuntime],
-        results: dict[str, CheckResult],
-        started: float,
-        excluded: tuple[str, ...],
-        unmatched: tuple[str, ...],
-        changes: int = 0,
-        until: float = -math.inf,
-    ) -> Report:
-        entries = tuple([rt.entry(results[rt.name]) for rt in selected])
-        # While every entry is the same object as last time (a polled check
-        # between two polls, a reading within its TTL), the previous report
-        # itself is handed out: nothing rebuilt or re-aggregated, and
-        # renderers can cache on its identity.
-        served = self._served.get(memo) if memo is not None else None
-        if (
-            served is not None
-            and len(served.entries) == len(entries)
-            and all(map(operator.is_, served.entries, entries))
-        ):
-            report = served.report
-        else:
-            status = aggregate((entry.result.status, entry.critical) for entry in entries)
-            verdict = status
-            if status is Status.UNKNOWN:
-                verdict = Status.PASS if probe in self._unknown_passes else Status.FAIL
-            report = Report(
-                probe=probe,
-                status=status,
-                verdict=verdict,
-                checks=types.MappingProxyType({entry.name: entry for entry in entries}),
-                time=dt.datetime.now(dt.timezone.utc),
-                duration=time.monotonic() - started,
-                excluded=excluded,
-                unmatched_excludes=unmatched,
-            )
-        if memo is not None:
-            if len(self._served) >= _MEMO_LIMIT and memo not in self._served:
-                self._served.clear()  # a crude bound; the probes in use refill it at once
-            self._served[memo] = _Served(entries, report, changes, until)
-        return report
 
     def _forget_threads(self) -> None:
         self._poller = Poller()
@@ -541,13 +468,6 @@ class Health:
             if self._engine is None or not self._engine.alive:
                 self._engine = EngineThread()
             return self._engine
-
-
-def _unique(names: Iterable[str]) -> tuple[str, ...]:
-    """``names`` once each, in order (a tuple: part of a memo key)."""
-    if isinstance(names, tuple) and len(names) < 2:
-        return names
-    return tuple(dict.fromkeys(names))
 
 
 def _after_fork_in_child() -> None:

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from healthprobe import Health, Status
+from healthprobe._served import MEMO_LIMIT
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(30)]
 
@@ -124,7 +125,7 @@ async def test_many_distinct_excludes_stay_bounded_and_correct() -> None:
     for index in range(600):  # ?exclude= values come from requests
         report = await health.arun(exclude=[f"x{index}"])
         assert report.unmatched_excludes == (f"x{index}",)
-    assert len(health._served) <= 256
+    assert len(health._reports) <= MEMO_LIMIT
     assert health.executions("a") == 1
 
 
