@@ -145,7 +145,7 @@ class CheckRuntime:
     def polling(self, value: bool) -> None:
         if value is not self._polling:
             self._polling = value
-            self._changes.bump()  # what cached() serves depends on it
+            self._changes.bump()  # what serve() hands out depends on it
 
     def forget_threads(self) -> None:
         """After a fork: drop the in-flight run and busy thread of the parent process."""
@@ -173,24 +173,18 @@ class CheckRuntime:
             return self._no_result
         return self._aged(last, at, time.monotonic() if now is None else now)[0]
 
-    def cached(self) -> CheckResult | None:
-        """The result to serve without running the check, or None when it must run.
-
-        A polled check always serves its latest reading (``unknown`` before
-        the first one or once stale); another check serves a reading younger
-        than its cache TTL.  Returns the same object while nothing changed, so
-        renderers can cache on identity.
-        """
-        return self.serve(time.monotonic())[0]
-
     def serve(self, now: float) -> tuple[CheckResult | None, float]:
-        """:meth:`cached` at the monotonic time ``now``, and how long it holds.
+        """The result to serve at monotonic time ``now`` without running the check, and how long.
 
-        The second value is the monotonic time until which, barring a new
-        reading, the same object would be served again: ``inf`` for a
-        reading that never goes stale, ``now`` (no time at all) for one that
-        must run or is already stale (a stale result states its age, so it is
-        a new object every time).
+        The first value is None when the check must run.  A polled check
+        always serves its latest reading (``unknown`` before the first one or
+        once stale); another check serves a reading younger than its cache
+        TTL.  It is the same object while nothing changed, so renderers can
+        cache on identity.  The second value is the monotonic time until
+        which, barring a new reading, the same object would be served again:
+        ``inf`` for a reading that never goes stale, ``now`` (no time at all)
+        for one that must run or is already stale (a stale result states its
+        age, so it is a new object every time).
         """
         with self._lock:
             last, at = self._last, self._last_at
@@ -221,11 +215,6 @@ class CheckRuntime:
             details={**last.details, "stale_status": last.status.value},
         )
         return stale, now
-
-    async def obtain(self) -> CheckResult:
-        """The result a probe should use now: polled, cached, or from a (shared) fresh run."""
-        result = self.cached()
-        return result if result is not None else await self.refresh()
 
     async def refresh(self) -> CheckResult:
         """Run the check now, or join the run already in flight on this loop."""
