@@ -27,6 +27,9 @@ from healthprobe.integrations.asgi import _local_path, _serve
 __all__ = ["ProbeRoute"]
 
 _NO_MATCH: tuple[Match, Scope] = (Match.NONE, {})
+# The router merges a route's child scope into the scope before calling
+# handle(): the matched probe route travels there instead of being matched again.
+_MATCHED = "healthprobe.route"
 
 
 class ProbeRoute(BaseRoute):
@@ -37,14 +40,17 @@ class ProbeRoute(BaseRoute):
         self.include_in_schema = False  # FastAPI documents the paths separately
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and self.handler.match(_local_path(scope)) is not None:
-            # Every method is ours: the handler answers 405 with Allow itself.
-            return Match.FULL, {}
+        if scope["type"] == "http":
+            route = self.handler.match(_local_path(scope))
+            if route is not None:
+                # Every method is ours: the handler answers 405 with Allow itself.
+                return Match.FULL, {_MATCHED: route}
         return _NO_MATCH
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = _local_path(scope)
-        await _serve(self.handler, self.handler.match(path), scope, path, send)
+        route = scope.get(_MATCHED) or self.handler.match(path)
+        await _serve(self.handler, route, scope, path, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
         raise NoMatchFound(name, path_params)
