@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from healthprobe import Health
-from healthprobe._http import ProbeHandler
+from healthprobe.http.handler import ProbeHandler
 
 sys.path.insert(0, str(Path(__file__).parent))  # for _http_bench_apps
 BATCH = 5000

@@ -23,30 +23,30 @@ from ._version import __version__
 # and must not pay for asyncio, threading and the engine it never touches.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ._errors import ConfigurationError, UnknownCheckError, UnknownProbeError
-    from ._health import Health
-    from ._interpret import interpret
-    from ._report import CheckReport, Report
-    from ._result import CheckResult
-    from ._runtime import Reading
-    from ._sanitize import sanitize
-    from ._spec import BUILTIN_PROBES, CheckSpec
-    from ._status import Status
+    from .engine.errors import ConfigurationError, UnknownCheckError, UnknownProbeError
+    from .engine.health import Health
+    from .engine.interpret import interpret
+    from .engine.report import CheckReport, Report
+    from .engine.result import CheckResult
+    from .engine.runtime import Reading
+    from .engine.sanitize import sanitize
+    from .engine.spec import BUILTIN_PROBES, CheckSpec
+    from .engine.status import Status
 
 _LAZY = {
-    "BUILTIN_PROBES": "._spec",
-    "CheckReport": "._report",
-    "CheckResult": "._result",
-    "CheckSpec": "._spec",
-    "ConfigurationError": "._errors",
-    "Health": "._health",
-    "Reading": "._runtime",
-    "Report": "._report",
-    "Status": "._status",
-    "UnknownCheckError": "._errors",
-    "UnknownProbeError": "._errors",
-    "interpret": "._interpret",
-    "sanitize": "._sanitize",
+    "BUILTIN_PROBES": ".engine.spec",
+    "CheckReport": ".engine.report",
+    "CheckResult": ".engine.result",
+    "CheckSpec": ".engine.spec",
+    "ConfigurationError": ".engine.errors",
+    "Health": ".engine.health",
+    "Reading": ".engine.runtime",
+    "Report": ".engine.report",
+    "Status": ".engine.status",
+    "UnknownCheckError": ".engine.errors",
+    "UnknownProbeError": ".engine.errors",
+    "interpret": ".engine.interpret",
+    "sanitize": ".engine.sanitize",
 }
 
 __all__ = [

@@ -7,14 +7,14 @@ listener hook and its last known results; nothing here runs a check.
 
 from __future__ import annotations
 
-from ._history import CheckHistory, Entry, History
-from ._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from ._metrics import MetricFamily, collect, render_metrics
-from ._notify import StatusChange, StatusChanges
-from ._otel import CheckSpans, trace_checks
-from ._status_page import content_security_policy, render_status_page, status_page
-from ._transitions import DEFAULT_LEVELS, TransitionLog
-from ._webhook import WebhookNotifier, webhook_payload
+from .observe.history import CheckHistory, Entry, History
+from .observe.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .observe.metrics import MetricFamily, collect, render_metrics
+from .observe.notify import StatusChange, StatusChanges
+from .observe.otel import CheckSpans, trace_checks
+from .observe.status_page import content_security_policy, render_status_page, status_page
+from .observe.transitions import DEFAULT_LEVELS, TransitionLog
+from .observe.webhook import WebhookNotifier, webhook_payload
 
 __all__ = [
     "DEFAULT_LEVELS",

@@ -214,8 +214,8 @@ async def test_manual_states_and_their_kubernetes_lines() -> None:
 
 @pytest.mark.asyncio
 async def test_an_unchanged_report_is_not_rendered_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    import healthprobe._http as http_module
-    from healthprobe._render_ietf import render_ietf
+    import healthprobe.http.handler as http_module
+    from healthprobe.http.render_ietf import render_ietf
 
     calls = 0
     real = render_ietf

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from healthprobe import Health
-from healthprobe._http import Request
+from healthprobe.http.messages import Request
 from healthprobe.integrations.asgi import HealthMiddleware
 
 from ._apps import Switch, starlette_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from healthprobe import CheckReport, CheckResult, Report, Status
-from healthprobe._aggregate import aggregate
+from healthprobe.engine.aggregate import aggregate
 
 T0 = dt.datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=dt.timezone.utc)
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from healthprobe import Status
-from healthprobe._aggregate import aggregate, contribution
+from healthprobe.engine.aggregate import aggregate, contribution
 
 P, W, U, F = Status.PASS, Status.WARN, Status.UNKNOWN, Status.FAIL
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from healthprobe import Health
-from healthprobe._http import ProbeHandler, Request
-from healthprobe._http_query import negotiate, parse_query
+from healthprobe.http.handler import ProbeHandler
+from healthprobe.http.messages import Request
+from healthprobe.http.query import negotiate, parse_query
 
 pytestmark = pytest.mark.timeout(30)
 

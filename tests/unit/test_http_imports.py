@@ -12,7 +12,7 @@ PROBE = """
 import json, sys
 before = set(sys.modules)
 import healthprobe.integrations.asgi, healthprobe.integrations.fastapi
-import healthprobe.integrations.starlette, healthprobe._http
+import healthprobe.integrations.starlette, healthprobe.http.handler
 print(json.dumps(sorted(set(sys.modules) - before)))
 """
 

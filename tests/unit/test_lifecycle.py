@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from healthprobe import Status
-from healthprobe._lifecycle import Lifecycle, LifecycleState, apply_lifecycle
+from healthprobe.engine.lifecycle import Lifecycle, LifecycleState, apply_lifecycle
 
 from ._reports import report, result
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from healthprobe import logfilter
-from healthprobe._http import DEFAULT_PATHS
+from healthprobe.http.handler import DEFAULT_PATHS
 from healthprobe.logfilter import ProbeAccessFilter
 
 

@@ -9,9 +9,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from healthprobe import CheckResult, Health
-from healthprobe._metrics import render
 from healthprobe.integrations.prometheus import HealthCollector, register
 from healthprobe.observability import History, MetricFamily, collect, render_metrics
+from healthprobe.observe.metrics import render
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

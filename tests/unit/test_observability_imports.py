@@ -27,5 +27,5 @@ def test_observability_imports_no_third_party_module() -> None:
         and name.split(".")[0] != "healthprobe"
         and not name.startswith("_")
     ]
-    assert "healthprobe._webhook" in imported
+    assert "healthprobe.observe.webhook" in imported
     assert third_party == []

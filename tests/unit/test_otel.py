@@ -68,7 +68,7 @@ async def test_reasons_stay_out_of_spans_by_default() -> None:
 
 @pytest.mark.asyncio
 async def test_tracing_if_available_adds_one_listener_per_health() -> None:
-    from healthprobe._otel import trace_checks_if_available
+    from healthprobe.observe.otel import trace_checks_if_available
 
     health = Health()
     calls = 0

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from healthprobe import Status
-from healthprobe._http_policy import Detail
-from healthprobe._render_ietf import render_ietf
+from healthprobe.http.policy import Detail
+from healthprobe.http.render_ietf import render_ietf
 
 from ._reports import report, result
 

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from healthprobe import Status
-from healthprobe._http_policy import Detail
-from healthprobe._render_json import iso_time, render_json, render_json_tail
+from healthprobe.http.policy import Detail
+from healthprobe.http.render_json import iso_time, render_json, render_json_tail
 
 from ._reports import T0, report, result
 

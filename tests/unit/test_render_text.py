@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from healthprobe import Status
-from healthprobe._http_policy import Detail
-from healthprobe._render_text import render_text
+from healthprobe.http.policy import Detail
+from healthprobe.http.render_text import render_text
 
 from ._reports import report, result
 

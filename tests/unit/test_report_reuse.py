@@ -14,7 +14,7 @@ import time
 import pytest
 
 from healthprobe import Health, Status
-from healthprobe._served import MEMO_LIMIT
+from healthprobe.engine.served import MEMO_LIMIT
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(30)]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from healthprobe import sanitize
-from healthprobe._sanitize import describe_exception, sanitize_details
+from healthprobe.engine.sanitize import describe_exception, sanitize_details
 
 SECRET_TEXTS = [
     ("postgresql://app:S3cret@db.internal:5432/app", ["S3cret", "db.internal"]),

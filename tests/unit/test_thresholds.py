@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from healthprobe import CheckResult, Status
-from healthprobe._thresholds import Damper
+from healthprobe.engine.thresholds import Damper
 
 P, W, U, F = Status.PASS, Status.WARN, Status.UNKNOWN, Status.FAIL
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._status import Status
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.status import Status
 
 __all__ = ["grade", "option", "thresholds", "timeout_option"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 
-from healthprobe._result import CheckResult
-from healthprobe._status import Status
 from healthprobe.checks._levels import grade, option, thresholds, timeout_option
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 __all__ = ["DiskCheck"]
 

@@ -20,11 +20,11 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
-from healthprobe._status import Status
 from healthprobe.checks._dsn import dsn_secrets
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 if TYPE_CHECKING:
     import httpx

@@ -14,10 +14,10 @@ import collections
 import contextlib
 import time
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._result import CheckResult
-from healthprobe._status import Status
 from healthprobe.checks._levels import grade, option, thresholds, timeout_option
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 __all__ = ["LoopLagCheck"]
 

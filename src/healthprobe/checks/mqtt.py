@@ -22,10 +22,10 @@ import urllib.parse
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
 from healthprobe.checks._dsn import dsn_secrets
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 if TYPE_CHECKING:
     import aiomqtt

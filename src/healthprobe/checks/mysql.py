@@ -23,9 +23,9 @@ import time
 import urllib.parse
 from typing import Any, Literal
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 from ._dsn import dsn_secrets
 from ._levels import timeout_option

@@ -15,10 +15,10 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
 from healthprobe.checks._dsn import dsn_secrets
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 if TYPE_CHECKING:
     from nats.aio.client import Client

@@ -14,11 +14,11 @@ import re
 import shutil
 import sys
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._result import CheckResult
-from healthprobe._sanitize import sanitize
 from healthprobe.checks._dsn import dsn_secrets
 from healthprobe.checks._levels import timeout_option
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.sanitize import sanitize
 
 __all__ = ["PingCheck"]
 

@@ -14,7 +14,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
+from healthprobe.engine.result import CheckResult
 
 from ._dsn import dsn_secrets
 

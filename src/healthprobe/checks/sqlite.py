@@ -7,8 +7,8 @@ import pathlib
 import sqlite3
 import threading
 
-from healthprobe._result import CheckResult
 from healthprobe.checks._levels import timeout_option
+from healthprobe.engine.result import CheckResult
 
 __all__ = ["SQLiteCheck"]
 

@@ -13,11 +13,11 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
-from healthprobe._status import Status
 from healthprobe.checks._levels import grade, option, thresholds, timeout_option
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -7,10 +7,10 @@ import contextlib
 import socket
 import time
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._result import CheckResult
 from healthprobe.checks._dsn import dsn_secrets
 from healthprobe.checks._levels import timeout_option
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 __all__ = ["TcpCheck"]
 

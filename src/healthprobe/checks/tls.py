@@ -15,12 +15,12 @@ import ssl
 import time
 from typing import Any
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._result import CheckResult
-from healthprobe._status import Status
 from healthprobe.checks._dsn import dsn_secrets
 from healthprobe.checks._levels import grade, option, thresholds, timeout_option
 from healthprobe.checks.tcp import _describe as _describe_socket_error
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 __all__ = ["TlsCheck"]
 

@@ -15,14 +15,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from healthprobe._errors import ConfigurationError, UnknownProbeError
-from healthprobe._health import Health
-from healthprobe._http_policy import Detail
-from healthprobe._render_ietf import render_ietf as _render_ietf
-from healthprobe._render_json import render_json as _render_json
-from healthprobe._report import Report
-from healthprobe._status import Status
 from healthprobe.config import load
+from healthprobe.engine.errors import ConfigurationError, UnknownProbeError
+from healthprobe.engine.health import Health
+from healthprobe.engine.report import Report
+from healthprobe.engine.status import Status
+from healthprobe.http.policy import Detail
+from healthprobe.http.render_ietf import render_ietf as _render_ietf
+from healthprobe.http.render_json import render_json as _render_json
 
 __all__ = ["main", "render_ietf", "render_json", "render_table"]
 

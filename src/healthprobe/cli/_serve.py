@@ -18,10 +18,10 @@ import sys
 from collections.abc import Sequence
 
 from healthprobe import logfilter
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
 from healthprobe.config import load
 from healthprobe.config._http import serve_options
+from healthprobe.engine.errors import ConfigurationError
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "main"]
 

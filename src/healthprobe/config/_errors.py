@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from healthprobe._errors import ConfigurationError
+from healthprobe.engine.errors import ConfigurationError
 
 __all__ = ["ConfigError"]
 

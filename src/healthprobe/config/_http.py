@@ -6,8 +6,8 @@ The same table configures the probe endpoints whether they are served by
     app = HealthMiddleware(app, health, **config.http_options())
 
 Keys: ``drain`` (seconds between SIGTERM and shutdown, readiness failing
-meanwhile; see :mod:`healthprobe._http_serve`), every keyword option of
-:class:`~healthprobe._http.ProbeHandler` that TOML can express (``prefix``,
+meanwhile; see :mod:`healthprobe.http.serve`), every keyword option of
+:class:`~healthprobe.http.handler.ProbeHandler` that TOML can express (``prefix``,
 ``details``, ``token``, ``warn_status``, ``draining_status``, ``service_id``,
 ``release_id``, ``description``), and, for ``healthprobe serve`` only,
 ``host``, ``port`` and ``access_log`` (keep probe requests in the access log).
@@ -20,7 +20,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from healthprobe._http import ProbeHandler
+from healthprobe.http.handler import ProbeHandler
+from healthprobe.integrations._endpoints import make_handler
 
 from ._errors import ConfigError
 from ._registry import type_problem
@@ -30,14 +31,19 @@ __all__ = ["SERVE_ONLY", "http_options", "serve_options"]
 #: Keys only ``healthprobe serve`` reads (an app chooses its own host and port).
 SERVE_ONLY = {"host": "a string", "port": "an integer", "access_log": "true or false"}
 # Set from code only: a callable, or a mapping with None values TOML cannot write.
-_NOT_IN_TOML = ("health", "paths", "authorize")
+_NOT_IN_TOML = ("health", "paths", "authorize", "endpoints")
 
 
 def _handler_options() -> dict[str, inspect.Parameter]:
+    # make_handler's own keywords (the observability endpoints), then the handler's.
+    params = [
+        *inspect.signature(make_handler).parameters.values(),
+        *inspect.signature(ProbeHandler).parameters.values(),
+    ]
     return {
-        name: param
-        for name, param in inspect.signature(ProbeHandler).parameters.items()
-        if name not in _NOT_IN_TOML
+        param.name: param
+        for param in params
+        if param.name not in _NOT_IN_TOML and param.kind is param.KEYWORD_ONLY
     }
 
 

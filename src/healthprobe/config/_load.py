@@ -35,12 +35,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._health import Health
 from healthprobe._optional import require
-from healthprobe._sanitize import sanitize
-from healthprobe._spec import validate_name
 from healthprobe.checks._dsn import dsn_secrets
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.health import Health
+from healthprobe.engine.sanitize import sanitize
+from healthprobe.engine.spec import validate_name
 
 from ._adapters import OwnedEngine
 from ._env import substitute

@@ -17,8 +17,8 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._sanitize import describe_exception, sanitize
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.sanitize import describe_exception, sanitize
 
 from ._errors import ConfigError
 

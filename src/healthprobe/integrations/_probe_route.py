@@ -21,7 +21,7 @@ from typing import Any
 from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
-from healthprobe._http import ProbeHandler
+from healthprobe.http.handler import ProbeHandler
 from healthprobe.integrations.asgi import _local_path, _serve
 
 __all__ = ["ProbeRoute"]

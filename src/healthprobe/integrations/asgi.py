@@ -1,7 +1,7 @@
 """Probe endpoints for any ASGI application: a mountable app and a middleware.
 
 Standard library only.  Both translate ASGI to the transport-independent
-:class:`~healthprobe._http.ProbeHandler`; neither reads a request body.
+:class:`~healthprobe.http.handler.ProbeHandler`; neither reads a request body.
 
 * :class:`HealthMiddleware` answers the probe paths *before* the wrapped
   application sees them, so the application's own routing, authentication
@@ -10,7 +10,7 @@ Standard library only.  Both translate ASGI to the transport-independent
   application's lifespan: it marks the process started after the
   application's startup completed, polls the checks for the application's
   lifetime, drains on SIGTERM and stops polling before the application's own
-  shutdown runs (see :mod:`healthprobe._http_serve`).
+  shutdown runs (see :mod:`healthprobe.http.serve`).
 * :class:`HealthApp` is the same endpoints as an application of their own,
   to mount under a router (paths relative to the mount point) or to serve
   on a separate port.  It speaks the lifespan protocol too when it is the
@@ -22,12 +22,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._http import ProbeHandler, Request, Response, Route
-from healthprobe._http_observe import Endpoint
-from healthprobe._http_serve import ServeLifecycle
+from healthprobe.http.endpoints import Endpoint
+from healthprobe.http.handler import ProbeHandler, Route
+from healthprobe.http.messages import Request, Response
+from healthprobe.http.serve import ServeLifecycle
+
+from ._endpoints import make_handler
 
 if TYPE_CHECKING:
-    from healthprobe._health import Health
+    from healthprobe.engine.health import Health
 
 __all__ = ["HealthApp", "HealthMiddleware"]
 
@@ -44,7 +47,7 @@ _HEADER_CACHE: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
 class HealthApp:
     """The probe endpoints as a standalone ASGI application.
 
-    Keyword options are those of :class:`~healthprobe._http.ProbeHandler`
+    Keyword options are those of :class:`~healthprobe.http.handler.ProbeHandler`
     (``prefix``, ``paths``, ``details``, ``token``, ``authorize``,
     ``warn_status``, ``draining_status``...) plus ``drain`` (seconds of
     SIGTERM drain; ``None`` to leave signals alone) used when this app
@@ -52,7 +55,7 @@ class HealthApp:
     """
 
     def __init__(self, health: Health, *, drain: float | None = 5.0, **options: Any) -> None:
-        self.handler = ProbeHandler(health, **options)
+        self.handler = make_handler(health, **options)
         self.lifecycle = ServeLifecycle(health, drain=drain)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -81,7 +84,7 @@ class HealthMiddleware:
         **options: Any,
     ) -> None:
         self.app = app
-        self.handler = ProbeHandler(health, **options)
+        self.handler = make_handler(health, **options)
         self.lifecycle = ServeLifecycle(health, drain=drain)
         self.lifespan = lifespan
 

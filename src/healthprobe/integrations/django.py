@@ -11,7 +11,7 @@ Settings-free by default::
 
 Every probe path (``livez``, ``readyz``, ``startupz``, ``health``...) and
 ``<path>/<check>`` is served by the transport-independent
-:class:`~healthprobe._http.ProbeHandler`: the same formats, status codes and
+:class:`~healthprobe.http.handler.ProbeHandler`: the same formats, status codes and
 details policy as every other integration.  The views answer GET and HEAD
 (405 otherwise: they are exempt from CSRF, so a POST gets a 405, not a 403)
 and are exempt from Django 5.1's ``LoginRequiredMiddleware`` (a login
@@ -40,15 +40,17 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._http import ProbeHandler
 from healthprobe._optional import require
+from healthprobe.http.handler import ProbeHandler
 from healthprobe.integrations.wsgi import ProcessStart, wsgi_request
+
+from ._endpoints import make_handler
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
     from django.urls import URLPattern
 
-    from healthprobe._health import Health
+    from healthprobe.engine.health import Health
 
 __all__ = ["HealthProbeMiddleware", "load_health", "process_start", "start_all", "urls"]
 
@@ -95,7 +97,7 @@ def urls(
 ) -> list[URLPattern]:
     """URL patterns for every probe path of ``health``, to ``include()`` anywhere.
 
-    Options are those of :class:`~healthprobe._http.ProbeHandler` (a
+    Options are those of :class:`~healthprobe.http.handler.ProbeHandler` (a
     ``prefix`` is better expressed by where you include the patterns);
     ``poll`` and ``mark_started`` as for
     :class:`~healthprobe.integrations.wsgi.HealthApp`.
@@ -104,7 +106,7 @@ def urls(
     csrf = require("django.views.decorators.csrf", "django")
     auth = require("django.contrib.auth.decorators", "django")
     exempt_login = getattr(auth, "login_not_required", lambda view: view)  # Django >= 5.1
-    handler = ProbeHandler(health, **options)
+    handler = make_handler(health, **options)
     start = process_start(health, poll=poll, mark_started=mark_started)
 
     def answer(request: HttpRequest, path: str) -> HttpResponse:
@@ -158,7 +160,7 @@ class HealthProbeMiddleware:
         mark_started = bool(options.pop("mark_started", True))
         health = load_health(dotted)
         self.get_response = get_response
-        self.handler = ProbeHandler(health, **options)
+        self.handler = make_handler(health, **options)
         self.start = process_start(health, poll=poll, mark_started=mark_started)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

@@ -15,7 +15,7 @@ validated by FastAPI: a bad value gets healthprobe's own 400, not a 422.
 
 The requests are answered by one route put first in the router (one dict
 lookup for every request, see :mod:`healthprobe.integrations._probe_route`),
-through the transport-independent :class:`~healthprobe._http.ProbeHandler`
+through the transport-independent :class:`~healthprobe.http.handler.ProbeHandler`
 exactly as in the ASGI middleware: inside the application's middleware, as
 routes are, but without FastAPI's per-request work (request objects,
 dependency resolution, response classes), which is most of what a route
@@ -27,15 +27,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._http import ProbeHandler
-from healthprobe._http_serve import ServeLifecycle
 from healthprobe._optional import require
+from healthprobe.http.handler import ProbeHandler
+from healthprobe.http.serve import ServeLifecycle
 from healthprobe.integrations.starlette import wrap_lifespan
+
+from ._endpoints import make_handler
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from healthprobe._health import Health
+    from healthprobe.engine.health import Health
 
 __all__ = ["REPORT_SCHEMA", "install"]
 
@@ -127,7 +129,7 @@ def install(
 ) -> ProbeHandler:
     """Add the probe routes to ``app`` and wrap its lifespan; returns the handler.
 
-    Options are those of :class:`~healthprobe._http.ProbeHandler`;
+    Options are those of :class:`~healthprobe.http.handler.ProbeHandler`;
     ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`.
     """
     require("fastapi", "fastapi")
@@ -138,7 +140,7 @@ def install(
     )
     from healthprobe.integrations._probe_route import ProbeRoute  # noqa: PLC0415
 
-    handler = ProbeHandler(health, **options)
+    handler = make_handler(health, **options)
     plain_response = require("starlette.responses", "fastapi").Response
     codes = _responses(handler)
     no_check: dict[int | str, dict[str, Any]] = {404: _NO_CHECK}

@@ -26,15 +26,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._http import ProbeHandler
 from healthprobe._optional import require
 from healthprobe.integrations.wsgi import HealthMiddleware, ProcessStart, status_line, wsgi_request
+
+from ._endpoints import make_handler
 
 if TYPE_CHECKING:
     from flask import Blueprint, Flask
     from flask import Response as FlaskResponse
 
-    from healthprobe._health import Health
+    from healthprobe.engine.health import Health
 
 __all__ = ["EXTENSION_KEY", "HealthProbe", "blueprint"]
 
@@ -87,11 +88,11 @@ def blueprint(
 
     Each probe path and ``<path>/<check>`` becomes a route; register it with
     ``app.register_blueprint(blueprint(health), url_prefix=...)``.  Options
-    are those of :class:`~healthprobe._http.ProbeHandler` (its ``prefix`` is
+    are those of :class:`~healthprobe.http.handler.ProbeHandler` (its ``prefix`` is
     better expressed as the blueprint's ``url_prefix``).
     """
     flask = require("flask", "flask")
-    handler = ProbeHandler(health, **options)
+    handler = make_handler(health, **options)
     process = ProcessStart(health, poll=poll, mark_started=mark_started)
     bp: Blueprint = flask.Blueprint(name, __name__, url_prefix=url_prefix)
 

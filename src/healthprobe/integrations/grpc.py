@@ -26,7 +26,7 @@ Service names
 SERVING when the probe's verdict passes (pass, or warn: a degraded service
 still takes traffic), NOT_SERVING otherwise.  For a whole probe the process
 state counts as over HTTP (startup not finished, draining, marked not ready
-or broken: see :mod:`healthprobe._lifecycle`); the servicer marks the process
+or broken: see :mod:`healthprobe.engine.lifecycle`); the servicer marks the process
 started when created unless ``mark_started=False``.
 
 RPCs
@@ -55,17 +55,17 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from healthprobe._lifecycle import apply_lifecycle
 from healthprobe._optional import require
-from healthprobe._status import Status
+from healthprobe.engine.lifecycle import apply_lifecycle
+from healthprobe.engine.status import Status
 
 if TYPE_CHECKING:
     import grpc
     import grpc.aio
 
-    from healthprobe._health import Health
-    from healthprobe._report import Report
-    from healthprobe._runtime import Reading
+    from healthprobe.engine.health import Health
+    from healthprobe.engine.report import Report
+    from healthprobe.engine.runtime import Reading
 
 __all__ = ["AsyncHealthServicer", "HealthServicer", "Target"]
 

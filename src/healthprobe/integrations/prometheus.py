@@ -1,7 +1,7 @@
 """healthprobe's metrics through prometheus-client (extra ``prometheus``).
 
 Registers a custom collector that turns the same metric families as the
-dependency-free ``/metrics`` exposition (see ``healthprobe._metrics``) into
+dependency-free ``/metrics`` exposition (see ``healthprobe.observe.metrics``) into
 prometheus-client metric families at scrape time, from the last known
 results: a scrape never runs a check.  Use it when the application already
 exposes a prometheus-client registry::
@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._history import History
-from healthprobe._metrics import collect
 from healthprobe._optional import require
+from healthprobe.observe.history import History
+from healthprobe.observe.metrics import collect
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
-    from healthprobe._health import Health
+    from healthprobe.engine.health import Health
 
 __all__ = ["HealthCollector", "register"]
 

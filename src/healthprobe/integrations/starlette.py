@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.routing import Router
 
-    from healthprobe._health import Health
-    from healthprobe._http_serve import ServeLifecycle
+    from healthprobe.engine.health import Health
+    from healthprobe.http.serve import ServeLifecycle
 
 __all__ = ["install", "wrap_lifespan"]
 

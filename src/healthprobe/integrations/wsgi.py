@@ -1,7 +1,7 @@
 """Probe endpoints for any WSGI application: a mountable app and a middleware.
 
 Standard library only.  Both translate WSGI to the transport-independent
-:class:`~healthprobe._http.ProbeHandler`, the very code the ASGI layer uses:
+:class:`~healthprobe.http.handler.ProbeHandler`, the very code the ASGI layer uses:
 same paths, formats, status codes and details policy.  Neither reads a
 request body.
 
@@ -44,10 +44,13 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from healthprobe._http import ProbeHandler, Request, Response
+from healthprobe.http.handler import ProbeHandler
+from healthprobe.http.messages import Request, Response
+
+from ._endpoints import make_handler
 
 if TYPE_CHECKING:
-    from healthprobe._health import Health
+    from healthprobe.engine.health import Health
 
 __all__ = ["HealthApp", "HealthMiddleware", "ProcessStart", "StartResponse", "WSGIApp"]
 
@@ -106,7 +109,7 @@ class ProcessStart:
 class HealthApp:
     """The probe endpoints as a standalone WSGI application.
 
-    Keyword options are those of :class:`~healthprobe._http.ProbeHandler`
+    Keyword options are those of :class:`~healthprobe.http.handler.ProbeHandler`
     (``prefix``, ``paths``, ``details``, ``token``, ``authorize``,
     ``warn_status``, ``draining_status``...), plus ``poll`` (start background
     polling in each process on its first request) and ``mark_started`` (mark
@@ -116,7 +119,7 @@ class HealthApp:
     def __init__(
         self, health: Health, *, poll: bool = True, mark_started: bool = True, **options: Any
     ) -> None:
-        self.handler = ProbeHandler(health, **options)
+        self.handler = make_handler(health, **options)
         self.process = ProcessStart(health, poll=poll, mark_started=mark_started)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -140,7 +143,7 @@ class HealthMiddleware:
         **options: Any,
     ) -> None:
         self.app = app
-        self.handler = ProbeHandler(health, **options)
+        self.handler = make_handler(health, **options)
         self.process = ProcessStart(health, poll=poll, mark_started=mark_started)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

@@ -1,0 +1,392 @@
+"""The engine: a registry of checks that runs them and aggregates their results."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Any, TypeVar, overload
+
+from .blocking import BlockingTwins, LoopBridge, forget_threads_after_fork
+from .errors import ConfigurationError, UnknownCheckError, UnknownProbeError
+from .lifecycle import Lifecycle
+from .poller import Poller
+from .report import Report
+from .result import CheckResult
+from .runtime import Changes, CheckRuntime, Reading
+from .sanitize import describe_exception
+from .served import Selection, ServedReports, unique
+from .spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
+from .status import Status
+
+__all__ = ["Health"]
+
+logger = logging.getLogger("healthprobe")
+C = TypeVar("C")
+
+
+class Health(BlockingTwins):
+    """A set of health checks, and the probes (groups) they belong to.
+
+    Register checks with :meth:`add` or the :meth:`check` decorator, then ask
+    a probe for its :class:`Report` with ``await health.arun("ready")`` (async
+    code) or ``health.run("ready")`` (sync code).  ``None`` as the probe means
+    every check (the detailed ``/health`` report).
+
+    Parameters:
+        version: the service's version, carried into reports by the adapters.
+        groups: custom probe names besides ``live``, ``ready`` and ``startup``.
+        deadline: a bound (seconds) on a whole probe run, on top of each
+            check's own timeout; checks still running then read as failed
+            "deadline exceeded" (their runs go on and are cached for next time).
+            ``None``: bounded by the slowest check's timeout only.
+        unknown_passes: the probes whose verdict is ``pass`` when their
+            aggregate is ``unknown``.  By default only ``live``: a process with
+            no reading yet is alive, but not ready.
+    """
+
+    def __init__(
+        self,
+        *,
+        version: str | None = None,
+        groups: Iterable[str] = (),
+        deadline: float | None = None,
+        unknown_passes: Iterable[str] = ("live",),
+    ) -> None:
+        if isinstance(groups, str):
+            groups = (groups,)
+        probes = list(BUILTIN_PROBES)
+        for group in groups:
+            validate_name(group, what="probe")
+            if group in probes:
+                raise ConfigurationError(f"probe {group!r} is declared twice")
+            probes.append(group)
+        self._probes = tuple(probes)
+        unknown = frozenset(
+            (unknown_passes,) if isinstance(unknown_passes, str) else unknown_passes
+        )
+        for probe in unknown - set(self._probes):
+            raise ConfigurationError(f"unknown_passes names unknown probe {probe!r}")
+        if deadline is not None and (
+            isinstance(deadline, bool)
+            or not isinstance(deadline, (int, float))
+            or not deadline > 0
+            or math.isinf(deadline)
+        ):
+            raise ConfigurationError(
+                f"deadline must be a positive number of seconds, not {deadline!r}"
+            )
+        self.version = version
+        self.deadline = deadline
+        self._runtimes: dict[str, CheckRuntime] = {}
+        self._listeners: list[Callable[[Reading], None]] = []
+        self._members_memo: dict[str | None, list[CheckRuntime]] = {}
+        self._changes = Changes()
+        self._reports = ServedReports(self._changes, unknown)
+        self._poller = Poller()
+        self._bridge = LoopBridge()  # where run(), start() and stop() send their work
+        forget_threads_after_fork(self)
+        self._started_monotonic = time.monotonic()
+        self.started_at = dt.datetime.now(dt.timezone.utc)
+        #: The process state the HTTP probes add to the checks (see lifecycle.py).
+        self.lifecycle = Lifecycle()
+
+    # -- registration -------------------------------------------------------
+
+    @property
+    def probes(self) -> tuple[str, ...]:
+        """Every probe this instance knows: the built-in three, then the custom groups."""
+        return self._probes
+
+    def add(
+        self,
+        check: C,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        critical: bool = True,
+        probes: Iterable[str] = ("ready",),
+        interval: float | None = None,
+        initial_delay: float = 0.0,
+        cache_ttl: float = 0.0,
+        max_staleness: float | None = None,
+        failure_threshold: int = 1,
+        success_threshold: int = 1,
+        component_type: str | None = None,
+        secrets: Iterable[str] = (),
+    ) -> C:
+        """Register ``check`` and return it unchanged.
+
+        ``check`` is a sync or async callable taking no arguments, or an object
+        with ``check()`` or ``acheck()``.  Options:
+
+        * ``name``: unique (case-insensitively); defaults to the object's
+          ``name`` attribute or the function's ``__name__``.
+        * ``timeout``: seconds one run may take before it reads as failed;
+          defaults to the object's ``timeout`` attribute (built-in checks use
+          it for their driver's own time limits too), else 5 s.
+        * ``critical``: when False, a failure degrades (``warn``) the probes
+          the check belongs to instead of failing them.
+        * ``probes``: the probes it belongs to (default: readiness only; it is
+          always part of the full ``/health`` report).
+        * ``interval``: poll in the background every so many seconds, after
+          ``initial_delay``; probes then serve the latest reading.
+        * ``cache_ttl``: serve a reading this young without running again.
+        * ``max_staleness``: a reading older than this reads ``unknown``
+          (default for polled checks: ``2 * interval + timeout``).
+        * ``failure_threshold`` / ``success_threshold``: consecutive readings
+          needed before a change of state is reported (flap damping).
+        * ``component_type``: IETF componentType (``datastore``,
+          ``component``, ``system``); defaults to the object's attribute.
+        * ``secrets``: strings never to show in any output (passwords, hosts);
+          an object's ``secrets`` attribute is added to them.
+
+        Raises :class:`ConfigurationError` naming the check and the problem.
+        """
+        spec = make_spec(
+            check,
+            name=name,
+            timeout=timeout,
+            critical=critical,
+            probes=probes,
+            known_probes=self._probes,
+            interval=interval,
+            initial_delay=initial_delay,
+            cache_ttl=cache_ttl,
+            max_staleness=max_staleness,
+            failure_threshold=failure_threshold,
+            success_threshold=success_threshold,
+            component_type=component_type,
+            secrets=secrets,
+        )
+        for existing in self._runtimes:
+            if existing.lower() == spec.name.lower():
+                raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
+        runtime = CheckRuntime(spec, self._listeners, self._changes)
+        self._runtimes[spec.name] = runtime
+        self._members_memo.clear()
+        self._changes.bump()  # every report of a probe it joins is outdated
+        loop = self._poller.loop
+        if loop is not None and spec.interval is not None:
+            loop.call_soon_threadsafe(self._poller.add, runtime)
+        return check
+
+    @overload
+    def check(self, func: C, /) -> C: ...
+    @overload
+    def check(self, func: None = None, /, **options: Any) -> Callable[[C], C]: ...
+
+    def check(self, func: Any = None, /, **options: Any) -> Any:
+        """Decorator form of :meth:`add`: ``@health.check`` or ``@health.check(timeout=2)``."""
+        if func is not None:
+            return self.add(func, **options)
+
+        def register(target: C) -> C:
+            return self.add(target, **options)
+
+        return register
+
+    def spec(self, name: str) -> CheckSpec:
+        """The registered options of one check."""
+        try:
+            return self._runtimes[name].spec
+        except KeyError:
+            raise UnknownCheckError(name) from None
+
+    def names(self, probe: str | None = None) -> tuple[str, ...]:
+        """The names of the checks in ``probe`` (all for ``None``), in registration order."""
+        return tuple(rt.name for rt in self._members(probe))
+
+    def executions(self, name: str) -> int:
+        """How many times the check ``name`` has actually been called."""
+        try:
+            return self._runtimes[name].executions
+        except KeyError:
+            raise UnknownCheckError(name) from None
+
+    def add_listener(self, listener: Callable[[Reading], None]) -> None:
+        """Call ``listener(reading)`` after every new reading of any check.
+
+        ``reading`` is a :class:`Reading` (name, critical, previous result or
+        None, current result), both results already sanitized and damped.
+        The listener runs synchronously in the event loop that produced the
+        reading, so it must be quick and must not block: hand slow work (a
+        webhook) to a queue.  An exception it raises is logged and ignored.
+        Served cached or polled readings are not new readings.
+        """
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Reading], None]) -> None:
+        """Stop calling ``listener``; a listener that was never added is ignored."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # -- running -------------------------------------------------------------
+
+    async def arun(
+        self,
+        probe: str | None = None,
+        *,
+        only: str | None = None,
+        exclude: Iterable[str] = (),
+        deadline: float | None = None,
+    ) -> Report:
+        """Run ``probe``'s checks concurrently and return its :class:`Report`.
+
+        ``only`` restricts the report to one check of the probe
+        (:class:`UnknownCheckError` if it is not in it); ``exclude`` skips
+        checks by name, as the Kubernetes API server's ``?exclude=`` does
+        (names that match nothing are listed in ``unmatched_excludes``).
+        Cached and polled readings are served as their options say; a check
+        already running is joined, not started twice.  Never raises because a
+        check failed: a failure is a ``fail`` result.
+
+        While no reading of the selection changed and none expired (polled
+        checks between two polls, readings within their cache TTL), the
+        *same* report object is returned again, at the cost of one clock
+        read; its ``time`` is then when it was first assembled.
+        """
+        selection = (probe, only, unique(exclude))
+        report = self._reports.reuse(selection)
+        if report is not None:
+            return report
+        changes = self._changes.value  # before the readings: see Changes
+        started = time.monotonic()
+        selected, excluded, unmatched = self._select(selection)
+        limit = deadline if deadline is not None else self.deadline
+        until = math.inf
+        results: dict[str, CheckResult] = {}
+        to_run: list[CheckRuntime] = []
+        for runtime in selected:
+            # Polled and cached readings are served inline: no task, no await.
+            cached, fresh_until = runtime.serve(started)
+            if cached is None:
+                to_run.append(runtime)
+            else:
+                results[runtime.name] = cached
+                until = min(until, fresh_until)
+        if to_run:
+            until = -math.inf  # fresh readings came in: the next call looks again
+            tasks = {rt.name: asyncio.ensure_future(rt.refresh()) for rt in to_run}
+            try:
+                await asyncio.wait(tasks.values(), timeout=limit)
+            except asyncio.CancelledError:
+                for task in tasks.values():
+                    task.cancel()
+                raise
+            for runtime in to_run:
+                results[runtime.name] = self._task_result(tasks[runtime.name], limit, runtime)
+        return self._reports.assemble(
+            probe,
+            memo=selection,
+            selected=selected,
+            results=results,
+            started=started,
+            excluded=excluded,
+            unmatched=unmatched,
+            changes=changes,
+            until=until,
+        )
+
+    def latest(
+        self,
+        probe: str | None = None,
+        *,
+        only: str | None = None,
+        exclude: Iterable[str] = (),
+    ) -> Report:
+        """The report from the last readings, without running anything.
+
+        For metrics scrapes and status pages: a check with no reading yet, or
+        whose reading is past its max staleness, reads ``unknown``.
+        """
+        started = time.monotonic()
+        selected, excluded, unmatched = self._select((probe, only, unique(exclude)))
+        results = {rt.name: rt.peek(started) for rt in selected}
+        return self._reports.assemble(
+            probe,
+            memo=None,
+            selected=selected,
+            results=results,
+            started=started,
+            excluded=excluded,
+            unmatched=unmatched,
+        )
+
+    def uptime(self) -> float:
+        """Seconds since this instance was created."""
+        return time.monotonic() - self._started_monotonic
+
+    # -- background polling and lifecycle -------------------------------------
+
+    async def astart(self) -> None:
+        """Start polling the checks that have an ``interval``, on the running loop."""
+        if self._poller.running:
+            return
+        self._poller.start([rt for rt in self._runtimes.values() if rt.spec.interval])
+
+    async def astop(self) -> None:
+        """Stop polling and close the resources the checks opened (``aclose``/``close``)."""
+        await self._poller.stop()
+        for runtime in self._runtimes.values():
+            await runtime.aclose()
+
+    async def __aenter__(self) -> Health:
+        await self.astart()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.astop()
+
+    # -- internals --------------------------------------------------------------
+
+    def _members(self, probe: str | None) -> list[CheckRuntime]:
+        # Memoized per probe (a probe is polled every few seconds by several
+        # consumers); registration clears the memo.
+        members = self._members_memo.get(probe)
+        if members is None:
+            if probe is not None and probe not in self._probes:
+                raise UnknownProbeError(probe)
+            members = [
+                rt for rt in self._runtimes.values() if probe is None or probe in rt.spec.probes
+            ]
+            self._members_memo[probe] = members
+        return members
+
+    def _select(
+        self, selection: Selection
+    ) -> tuple[list[CheckRuntime], tuple[str, ...], tuple[str, ...]]:
+        probe, only, skip = selection
+        members = self._members(probe)
+        if only is not None:
+            members = [rt for rt in members if rt.name == only]
+            if not members:
+                raise UnknownCheckError(only, probe)
+        if not skip:
+            return members, (), ()
+        names = {rt.name for rt in members}
+        excluded = tuple(name for name in skip if name in names)
+        unmatched = tuple(name for name in skip if name not in names)
+        return [rt for rt in members if rt.name not in skip], excluded, unmatched
+
+    def _task_result(
+        self, task: asyncio.Future[CheckResult], limit: float | None, runtime: CheckRuntime
+    ) -> CheckResult:
+        if not task.done():
+            task.cancel()  # the shared run goes on (shielded) and is cached for later
+            return CheckResult(Status.FAIL, f"deadline of {limit:g} s exceeded")
+        if task.cancelled():
+            return CheckResult(Status.FAIL, "the check was cancelled")
+        error = task.exception()
+        if error is not None:
+            return CheckResult(Status.FAIL, describe_exception(error, runtime.spec.secrets))
+        return task.result()

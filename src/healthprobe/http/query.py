@@ -1,0 +1,75 @@
+"""Query strings and ``Accept`` headers of probe requests (pure functions)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from .render_ietf import IETF_MEDIA_TYPE
+
+__all__ = ["FORMATS", "negotiate", "parse_query"]
+
+FORMATS = ("json", "ietf", "text")
+_MAX_QUERY_FIELDS = 64
+_ACCEPT = {
+    IETF_MEDIA_TYPE: "ietf",
+    "application/json": "json",
+    "text/plain": "text",
+    "text/*": "text",
+    "application/*": "json",
+    "*/*": "json",
+}
+
+
+def parse_query(query: str) -> tuple[str, bool, tuple[str, ...]] | str:
+    """``(format, verbose, exclude)`` from a query string, or the reason it is bad.
+
+    ``verbose`` counts by presence (``?verbose``), as in Kubernetes; other
+    parameters (a monitor's cache buster) are ignored, as Kubernetes does.
+    """
+    try:
+        fields = parse_qsl(
+            query, keep_blank_values=True, errors="strict", max_num_fields=_MAX_QUERY_FIELDS
+        )
+    except ValueError:
+        return "the query string is malformed"
+    fmt, verbose, exclude = "", False, []
+    for key, value in fields:
+        if key == "verbose":
+            verbose = True
+        elif key == "exclude":
+            if not value:
+                return "exclude needs a check name (exclude=<name>)"
+            exclude.append(value)
+        elif key == "format":
+            if value not in FORMATS:
+                return f"format must be one of {', '.join(FORMATS)}, not {value[:40]!r}"
+            fmt = value
+    return fmt, verbose, tuple(exclude)
+
+
+def negotiate(accept: str) -> str:
+    """The format an ``Accept`` header prefers; JSON when it names nothing we serve.
+
+    An unsatisfiable ``Accept`` does not get a 406: probes are read by
+    machines that mostly look at the status code, so a document they did not
+    ask for is better than an error.
+    """
+    if not accept or accept == "*/*":
+        return "json"
+    best, best_q = "json", -1.0
+    for item in accept.split(","):
+        media, *params = item.split(";")
+        fmt = _ACCEPT.get(media.strip().lower())
+        if fmt is None:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > best_q and q > 0:
+            best, best_q = fmt, q
+    return best

@@ -1,0 +1,124 @@
+"""Where the probe handler meets observability: ``/metrics`` and ``/health/ui``.
+
+:func:`make_handler` is how every integration builds its
+:class:`~healthprobe.http.handler.ProbeHandler`: the handler (http room)
+plus :class:`ObservabilityEndpoints` (rendered by the observe room).  The
+join lives here because neither room may import the other.
+
+Neither endpoint runs a check: both read the last known results.
+
+* ``/metrics`` (configurable, ``None`` to disable) answers **200 whatever
+  the health**: Prometheus drops the samples of a 503 scrape, and an outage
+  is when they matter most.
+* ``/health/ui`` (configurable, ``None`` to disable) is the status page; the
+  details policy decides what it shows (``FULL``: reasons; ``SUMMARY``:
+  "reason withheld"; ``NONE``: the statuses only).
+
+Creating the endpoints attaches the shared history, the default transition
+log and (when opentelemetry-api is installed) check spans to the ``Health``,
+so all of them start with the first reading.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from healthprobe.http.endpoints import Endpoint
+from healthprobe.http.handler import ProbeHandler
+from healthprobe.http.messages import Request, Response, method_not_allowed
+from healthprobe.http.policy import Detail, DetailsPolicy
+from healthprobe.observe.history import History
+from healthprobe.observe.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from healthprobe.observe.metrics import render_metrics
+from healthprobe.observe.otel import trace_checks_if_available
+from healthprobe.observe.status_page import CONTENT_TYPE as PAGE_CONTENT_TYPE
+from healthprobe.observe.status_page import status_page
+from healthprobe.observe.transitions import TransitionLog
+
+if TYPE_CHECKING:
+    from healthprobe.engine.health import Health
+
+__all__ = ["ObservabilityEndpoints", "make_handler"]
+
+# Response.headers() adds these itself.
+_OWN_HEADERS = frozenset({"content-type", "cache-control", "x-content-type-options"})
+
+
+def make_handler(
+    health: Health,
+    *,
+    metrics_path: str | None = "/metrics",
+    ui_path: str | None = "/health/ui",
+    ui_refresh: int = 10,
+    **options: Any,
+) -> ProbeHandler:
+    """A :class:`ProbeHandler` for ``health`` that also serves ``/metrics`` and ``/health/ui``.
+
+    ``options`` are those of :class:`ProbeHandler` (``prefix``, ``paths``,
+    ``details``...); ``metrics_path`` and ``ui_path`` are relative to the
+    prefix, and ``None`` turns one off; ``ui_refresh`` is the status page's
+    refresh period in seconds.  Bad options raise ``ConfigurationError``
+    (``ValueError`` for a malformed endpoint path).
+    """
+    handler = ProbeHandler(health, **options)
+    handler.endpoints = ObservabilityEndpoints(
+        health,
+        prefix=handler.prefix,
+        metrics_path=metrics_path,
+        ui_path=ui_path,
+        ui_refresh=ui_refresh,
+    )
+    return handler
+
+
+class ObservabilityEndpoints:
+    """Serve ``/metrics`` and ``/health/ui`` for ``health`` (paths relative to ``prefix``)."""
+
+    def __init__(
+        self,
+        health: Health,
+        *,
+        prefix: str = "",
+        metrics_path: str | None = "/metrics",
+        ui_path: str | None = "/health/ui",
+        ui_refresh: int = 10,
+    ) -> None:
+        self.health = health
+        self.ui_refresh = ui_refresh
+        self.paths: dict[str, Endpoint] = {}
+        for kind, path in (("metrics", metrics_path), ("ui", ui_path)):
+            if path is None:
+                continue
+            if not path.startswith("/") or path.endswith("/"):
+                raise ValueError(f"{kind} path must start with '/' and not end with one: {path!r}")
+            self.paths[prefix + path] = Endpoint(kind, prefix + path)
+        # Observers attached now see every reading from the first one on.
+        History.of(health)
+        TransitionLog.of(health)
+        trace_checks_if_available(health)
+
+    def match(self, path: str) -> Endpoint | None:
+        """The endpoint at ``path``, or None."""
+        return self.paths.get(path)
+
+    def respond(self, endpoint: Endpoint, request: Request, policy: DetailsPolicy) -> Response:
+        """Answer ``request`` for ``endpoint``; never runs a check."""
+        if request.method not in ("GET", "HEAD"):
+            return method_not_allowed()
+        head = request.method == "HEAD"
+        if endpoint.kind == "metrics":
+            body = render_metrics(self.health).encode()
+            return Response(200, body, METRICS_CONTENT_TYPE, (), head)
+        detail = policy.level(request)
+        page, headers = status_page(
+            self.health,
+            show_reasons=detail is Detail.FULL,
+            show_checks=detail is not Detail.NONE,
+            refresh_seconds=self.ui_refresh,
+        )
+        extra = tuple(
+            (name.lower(), value)
+            for name, value in headers.items()
+            if name.lower() not in _OWN_HEADERS
+        )
+        return Response(200, page.encode(), PAGE_CONTENT_TYPE, extra, head)

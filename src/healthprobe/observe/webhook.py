@@ -1,0 +1,237 @@
+"""A webhook notifier: one JSON POST per status change, delivered off the probe's path.
+
+Delivery never delays a probe: a change is put on a bounded queue (O(1),
+never blocking) and a daemon worker thread posts it with the standard
+library's ``urllib``, retrying with exponential backoff while the receiver is
+down or answers 5xx/429.  One worker delivers in order, so a receiver sees
+``failed`` before ``recovered``.  The URL is treated as a secret (Slack and
+most chat webhooks carry their token in it): it never appears in a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import queue
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from healthprobe._version import __version__
+from healthprobe.engine.sanitize import describe_exception, sanitize
+
+from .notify import Scope, StatusChange, StatusChanges
+
+if TYPE_CHECKING:
+    from healthprobe.engine.health import Health
+
+__all__ = ["WebhookNotifier", "webhook_payload"]
+
+logger = logging.getLogger("healthprobe")
+
+_RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_STOP = object()
+
+
+def webhook_payload(
+    change: StatusChange,
+    *,
+    style: Literal["json", "slack"] = "json",
+    service: str | None = None,
+    with_reasons: bool = True,
+) -> dict[str, Any]:
+    """The JSON body posted for ``change``.
+
+    ``slack`` gives ``{"text": ...}``, which Slack, Mattermost, Rocket.Chat
+    and Microsoft Teams' incoming webhooks all accept.  ``json`` gives the
+    structured event (plus the same ``text``).  The reason is the engine's
+    sanitized output; ``with_reasons=False`` leaves it out entirely.
+    """
+    prefix = f"[{sanitize(service, max_length=100)}] " if service else ""
+    text = prefix + change.describe(with_reason=with_reasons)
+    if style == "slack":
+        return {"text": text}
+    body: dict[str, Any] = {
+        "id": uuid.uuid4().hex,  # receivers can drop a duplicate delivery by id
+        "event": change.event,
+        "scope": change.scope,
+        "name": change.name,
+        "status": change.current.value,
+        "previous": None if change.previous is None else change.previous.value,
+        "critical": change.critical,
+        "time": change.time.isoformat(),
+        "outage_seconds": change.outage_seconds,
+        "text": text,
+    }
+    if service:
+        body["service"] = sanitize(service, max_length=100)
+    if with_reasons and change.reason:
+        body["reason"] = change.reason
+    return body
+
+
+@dataclasses.dataclass
+class DeliveryStats:
+    """Counters of a notifier's work, for tests and for the operator's curiosity."""
+
+    queued: int = 0
+    delivered: int = 0
+    attempts: int = 0
+    failed: int = 0  # gave up after the last attempt, or a 4xx answer
+    dropped: int = 0  # the queue was full
+
+
+class WebhookNotifier:
+    """POST each status change to ``url`` as JSON, in the background, with retries.
+
+    Parameters:
+        url: an ``http://`` or ``https://`` URL (a secret: never logged).
+        style: ``json`` (structured event) or ``slack`` (``{"text": ...}``).
+        service: a name prefixed to the text (``[checkout] check db failed``).
+        timeout: seconds per HTTP attempt.
+        attempts: tries per change before it is given up (logged).
+        backoff, max_backoff: the first retry waits ``backoff`` seconds, each
+            next one twice as long, capped at ``max_backoff``.
+        headers: extra request headers (an ``Authorization`` header, say).
+        queue_size: changes waiting beyond this are dropped (and counted).
+        with_reasons: include the check's sanitized reason.
+
+    Subscribe it with :meth:`attach` (or ``StatusChanges.of(health).subscribe``),
+    and call :meth:`close` on shutdown to deliver what is queued.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        style: Literal["json", "slack"] = "json",
+        service: str | None = None,
+        timeout: float = 5.0,
+        attempts: int = 8,
+        backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        headers: Mapping[str, str] | None = None,
+        queue_size: int = 1000,
+        with_reasons: bool = True,
+    ) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("webhook url must be an absolute http:// or https:// URL")
+        if style not in ("json", "slack"):
+            raise ValueError(f"webhook style must be 'json' or 'slack', not {style!r}")
+        if attempts < 1 or timeout <= 0 or backoff < 0 or max_backoff < backoff:
+            raise ValueError(
+                "webhook needs attempts >= 1, timeout > 0, 0 <= backoff <= max_backoff"
+            )
+        self._url = url
+        self.style: Literal["json", "slack"] = style
+        self.service = service
+        self.timeout = timeout
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"healthprobe/{__version__}",
+            **(headers or {}),
+        }
+        self.with_reasons = with_reasons
+        self.stats = DeliveryStats()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        self._abort = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        # Scrubbed from any error text we log: the URL and its host (a path of
+        # one character would scrub every "/" and say nothing).
+        self._secrets = tuple(s for s in (url, parsed.netloc, parsed.path) if len(s) > 1)
+
+    def attach(
+        self, health: Health, *, scopes: tuple[Scope, ...] = ("check", "overall")
+    ) -> WebhookNotifier:
+        """Subscribe to ``health``'s status changes in ``scopes``; returns self."""
+        StatusChanges.of(health).subscribe(self, scopes=scopes)
+        return self
+
+    def __call__(self, change: StatusChange) -> None:
+        """Queue ``change`` for delivery; never blocks (the subscriber entry point)."""
+        body = webhook_payload(
+            change, style=self.style, service=self.service, with_reasons=self.with_reasons
+        )
+        self._ensure_worker()
+        try:
+            self._queue.put_nowait(body)
+        except queue.Full:
+            self.stats.dropped += 1
+            logger.warning(
+                "healthprobe: webhook queue full, a %s notification dropped", change.event
+            )
+            return
+        self.stats.queued += 1
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Deliver what is queued within ``timeout`` seconds, then stop the worker."""
+        worker = self._worker
+        if worker is None:
+            return
+        with contextlib.suppress(queue.Full):
+            self._queue.put(_STOP, timeout=timeout)
+        worker.join(timeout)
+        if worker.is_alive():
+            self._abort.set()  # cut the backoff waits short
+            worker.join(self.timeout + 1.0)
+
+    # -- the worker -----------------------------------------------------------------
+
+    def _ensure_worker(self) -> None:
+        with self._start_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._abort.clear()
+                self._worker = threading.Thread(
+                    target=self._run, name="healthprobe:webhook", daemon=True
+                )
+                self._worker.start()
+
+    def _run(self) -> None:
+        while True:
+            body = self._queue.get()
+            if body is _STOP:
+                return
+            self._deliver(body)
+
+    def _deliver(self, body: object) -> None:
+        data = json.dumps(body).encode()
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            self.stats.attempts += 1
+            retry, problem = self._post(data)
+            if problem is None:
+                self.stats.delivered += 1
+                return
+            if not retry or attempt == self.attempts or self._abort.wait(delay):
+                break
+            delay = min(delay * 2, self.max_backoff)
+        self.stats.failed += 1
+        logger.warning(
+            "healthprobe: webhook delivery failed after %d attempt(s): %s", attempt, problem
+        )
+
+    def _post(self, data: bytes) -> tuple[bool, str | None]:
+        """One attempt: (worth retrying, problem or None when delivered)."""
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
+            self._url, data=data, headers=self._headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only, checked in __init__
+                response.read()
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            return exc.code in _RETRY_STATUSES, f"HTTP {exc.code}"
+        except (OSError, ValueError) as exc:  # refused, reset, timed out, bad answer
+            return True, describe_exception(exc, self._secrets)
+        return False, None
