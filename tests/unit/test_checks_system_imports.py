@@ -38,7 +38,18 @@ def test_importing_the_module_does_not_import_psutil(monkeypatch: pytest.MonkeyP
 
 
 def test_the_standard_library_checks_import_only_the_standard_library() -> None:
-    modules = ["disk", "dns", "loop_lag", "ping", "sqlite", "system", "tcp", "tls"]
+    modules = [
+        "disk",
+        "dns",
+        "files",
+        "loop_lag",
+        "ping",
+        "process",
+        "sqlite",
+        "system",
+        "tcp",
+        "tls",
+    ]
     probe = (
         "import json, sys\n"
         "before = set(sys.modules)\n"

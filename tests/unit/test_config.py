@@ -317,6 +317,15 @@ EVERY_TYPE = {
     "cpu": "warn = 80",
     "load": "minutes = 5",
     "loop_lag": "warn = 0.2",
+    "django_database": 'alias = "default"',
+    "django_cache": 'alias = "default"',
+    "django_storage": 'alias = "default"',
+    "django_migrations": 'alias = "default"',
+    "writable": 'path = "/tmp"',
+    "inodes": 'path = "/"\nused_warn = 80',
+    "file_age": 'path = "/var/run/heartbeat"\nmax_age = 300\nwarn_age = 120',
+    "open_files": "used_warn = 70",
+    "threads": 'warn = 500\nsource = "python"',
 }
 
 

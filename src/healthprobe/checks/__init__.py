@@ -16,7 +16,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .alembic import AlembicCheck, AsyncAlembicCheck
     from .disk import DiskCheck
+    from .django import (
+        DjangoCacheCheck,
+        DjangoDatabaseCheck,
+        DjangoMigrationsCheck,
+        DjangoStorageCheck,
+    )
     from .dns import DnsCheck
+    from .files import FileAgeCheck, InodesCheck, WritableCheck
     from .http import HttpCheck
     from .loop_lag import LoopLagCheck
     from .mqtt import MqttCheck
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
     from .nats import NatsCheck
     from .ping import PingCheck
     from .postgres import PostgresCheck, SyncPostgresCheck
+    from .process import OpenFilesCheck, ThreadsCheck
     from .rabbitmq import RabbitMQCheck
     from .redis import RedisCheck, SyncRedisCheck
     from .sqlalchemy import AsyncSQLAlchemyCheck, SQLAlchemyCheck
@@ -38,14 +46,21 @@ _MODULES = {
     "AsyncSQLAlchemyCheck": "sqlalchemy",
     "CpuCheck": "system",
     "DiskCheck": "disk",
+    "DjangoCacheCheck": "django",
+    "DjangoDatabaseCheck": "django",
+    "DjangoMigrationsCheck": "django",
+    "DjangoStorageCheck": "django",
     "DnsCheck": "dns",
+    "FileAgeCheck": "files",
     "HttpCheck": "http",
+    "InodesCheck": "files",
     "LoadCheck": "system",
     "LoopLagCheck": "loop_lag",
     "MemoryCheck": "system",
     "MqttCheck": "mqtt",
     "MySQLCheck": "mysql",
     "NatsCheck": "nats",
+    "OpenFilesCheck": "process",
     "PingCheck": "ping",
     "PostgresCheck": "postgres",
     "RabbitMQCheck": "rabbitmq",
@@ -56,7 +71,9 @@ _MODULES = {
     "SyncPostgresCheck": "postgres",
     "SyncRedisCheck": "redis",
     "TcpCheck": "tcp",
+    "ThreadsCheck": "process",
     "TlsCheck": "tls",
+    "WritableCheck": "files",
 }
 
 __all__ = [
@@ -65,14 +82,21 @@ __all__ = [
     "AsyncSQLAlchemyCheck",
     "CpuCheck",
     "DiskCheck",
+    "DjangoCacheCheck",
+    "DjangoDatabaseCheck",
+    "DjangoMigrationsCheck",
+    "DjangoStorageCheck",
     "DnsCheck",
+    "FileAgeCheck",
     "HttpCheck",
+    "InodesCheck",
     "LoadCheck",
     "LoopLagCheck",
     "MemoryCheck",
     "MqttCheck",
     "MySQLCheck",
     "NatsCheck",
+    "OpenFilesCheck",
     "PingCheck",
     "PostgresCheck",
     "RabbitMQCheck",
@@ -83,7 +107,9 @@ __all__ = [
     "SyncPostgresCheck",
     "SyncRedisCheck",
     "TcpCheck",
+    "ThreadsCheck",
     "TlsCheck",
+    "WritableCheck",
 ]
 
 

@@ -84,6 +84,15 @@ BUILTIN_CHECKS: Mapping[str, Builtin] = {
     "cpu": Builtin(_C + "system", "CpuCheck"),
     "load": Builtin(_C + "system", "LoadCheck"),
     "loop_lag": Builtin(_C + "loop_lag", "LoopLagCheck"),
+    "django_database": Builtin(_C + "django", "DjangoDatabaseCheck"),
+    "django_cache": Builtin(_C + "django", "DjangoCacheCheck"),
+    "django_storage": Builtin(_C + "django", "DjangoStorageCheck"),
+    "django_migrations": Builtin(_C + "django", "DjangoMigrationsCheck"),
+    "writable": Builtin(_C + "files", "WritableCheck"),
+    "inodes": Builtin(_C + "files", "InodesCheck"),
+    "file_age": Builtin(_C + "files", "FileAgeCheck"),
+    "open_files": Builtin(_C + "process", "OpenFilesCheck"),
+    "threads": Builtin(_C + "process", "ThreadsCheck"),
 }
 
 
