@@ -326,6 +326,10 @@ EVERY_TYPE = {
     "file_age": 'path = "/var/run/heartbeat"\nmax_age = 300\nwarn_age = 120',
     "open_files": "used_warn = 70",
     "threads": 'warn = 500\nsource = "python"',
+    "grpc": 'target = "127.0.0.1:50051"\nservice = "payments"\n'
+    'metadata = {authorization = "Bearer x"}',
+    "prometheus_query": 'url = "http://127.0.0.1:9090"\n'
+    'query = "sum(rate(http_errors_total[5m]))"\nfail_above = 0.05\non_empty = "pass"',
 }
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     )
     from .dns import DnsCheck
     from .files import FileAgeCheck, InodesCheck, WritableCheck
+    from .grpc import GrpcHealthCheck
     from .http import HttpCheck
     from .loop_lag import LoopLagCheck
     from .mqtt import MqttCheck
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .ping import PingCheck
     from .postgres import PostgresCheck, SyncPostgresCheck
     from .process import OpenFilesCheck, ThreadsCheck
+    from .prometheus import PrometheusQueryCheck
     from .rabbitmq import RabbitMQCheck
     from .redis import RedisCheck, SyncRedisCheck
     from .sqlalchemy import AsyncSQLAlchemyCheck, SQLAlchemyCheck
@@ -52,6 +54,7 @@ _MODULES = {
     "DjangoStorageCheck": "django",
     "DnsCheck": "dns",
     "FileAgeCheck": "files",
+    "GrpcHealthCheck": "grpc",
     "HttpCheck": "http",
     "InodesCheck": "files",
     "LoadCheck": "system",
@@ -63,6 +66,7 @@ _MODULES = {
     "OpenFilesCheck": "process",
     "PingCheck": "ping",
     "PostgresCheck": "postgres",
+    "PrometheusQueryCheck": "prometheus",
     "RabbitMQCheck": "rabbitmq",
     "RedisCheck": "redis",
     "SQLAlchemyCheck": "sqlalchemy",
@@ -88,6 +92,7 @@ __all__ = [
     "DjangoStorageCheck",
     "DnsCheck",
     "FileAgeCheck",
+    "GrpcHealthCheck",
     "HttpCheck",
     "InodesCheck",
     "LoadCheck",
@@ -99,6 +104,7 @@ __all__ = [
     "OpenFilesCheck",
     "PingCheck",
     "PostgresCheck",
+    "PrometheusQueryCheck",
     "RabbitMQCheck",
     "RedisCheck",
     "SQLAlchemyCheck",

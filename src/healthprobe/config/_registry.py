@@ -93,6 +93,8 @@ BUILTIN_CHECKS: Mapping[str, Builtin] = {
     "file_age": Builtin(_C + "files", "FileAgeCheck"),
     "open_files": Builtin(_C + "process", "OpenFilesCheck"),
     "threads": Builtin(_C + "process", "ThreadsCheck"),
+    "grpc": Builtin(_C + "grpc", "GrpcHealthCheck"),
+    "prometheus_query": Builtin(_C + "prometheus", "PrometheusQueryCheck", "url"),
 }
 
 
