@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .prometheus import PrometheusQueryCheck
     from .rabbitmq import RabbitMQCheck
     from .redis import RedisCheck, SyncRedisCheck
+    from .s3 import S3BucketCheck
     from .sqlalchemy import AsyncSQLAlchemyCheck, SQLAlchemyCheck
     from .sqlite import SQLiteCheck
     from .system import CpuCheck, LoadCheck, MemoryCheck
@@ -69,6 +70,7 @@ _MODULES = {
     "PrometheusQueryCheck": "prometheus",
     "RabbitMQCheck": "rabbitmq",
     "RedisCheck": "redis",
+    "S3BucketCheck": "s3",
     "SQLAlchemyCheck": "sqlalchemy",
     "SQLiteCheck": "sqlite",
     "SyncMySQLCheck": "mysql",
@@ -107,6 +109,7 @@ __all__ = [
     "PrometheusQueryCheck",
     "RabbitMQCheck",
     "RedisCheck",
+    "S3BucketCheck",
     "SQLAlchemyCheck",
     "SQLiteCheck",
     "SyncMySQLCheck",

@@ -95,6 +95,7 @@ BUILTIN_CHECKS: Mapping[str, Builtin] = {
     "threads": Builtin(_C + "process", "ThreadsCheck"),
     "grpc": Builtin(_C + "grpc", "GrpcHealthCheck"),
     "prometheus_query": Builtin(_C + "prometheus", "PrometheusQueryCheck", "url"),
+    "s3": Builtin(_C + "s3", "S3BucketCheck"),
 }
 
 
