@@ -34,8 +34,9 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from healthprobe import CheckResult, sanitize
 from healthprobe._optional import require
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.sanitize import sanitize
 
 from ._dsn import dsn_secrets
 from ._levels import timeout_option

@@ -12,7 +12,8 @@ import os
 import time
 import uuid
 
-from healthprobe import CheckResult, Status
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 from ._levels import grade, option, thresholds, timeout_option
 

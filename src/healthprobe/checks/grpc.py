@@ -26,8 +26,9 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from healthprobe import CheckResult, ConfigurationError
 from healthprobe._optional import require
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 from ._levels import timeout_option
 

@@ -15,7 +15,9 @@ import threading
 from types import ModuleType
 from typing import Literal
 
-from healthprobe import CheckResult, ConfigurationError, Status
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 from ._levels import grade, option, thresholds, timeout_option
 

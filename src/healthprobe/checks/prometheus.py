@@ -27,8 +27,10 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from healthprobe import CheckResult, ConfigurationError, Status
 from healthprobe._optional import require
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 from ._dsn import dsn_secrets
 from ._levels import grade, option, thresholds, timeout_option

@@ -24,8 +24,9 @@ import threading
 import urllib.parse
 from typing import Any
 
-from healthprobe import CheckResult, ConfigurationError
 from healthprobe._optional import require
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 from ._levels import timeout_option
 from ._log_redact import RedactSecrets, redact_loggers, remove_redaction
