@@ -26,6 +26,8 @@ PG_APP = f"hp-django-{uuid.uuid4().hex[:10]}"
 #: A port the check tests keep silent (accepting, never answering) or closed.
 SILENT_PORT = free_port()
 CLOSED_PORT = free_port()
+#: The port of a redis-server the cache tests start, stop and start again.
+OWNED_REDIS_PORT = free_port()
 MEDIA_ROOT = os.path.join(tempfile.gettempdir(), f"hp-django-media-{uuid.uuid4().hex[:10]}")
 
 
@@ -105,6 +107,7 @@ def configure() -> None:
             "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
             "redis": _redis("redis://127.0.0.1:6379/0"),
             "redis_silent": _redis(f"redis://127.0.0.1:{SILENT_PORT}/0"),
+            "redis_owned": _redis(f"redis://127.0.0.1:{OWNED_REDIS_PORT}/0"),
             "redis_canary": _redis(f"redis://:{CANARY}@127.0.0.1:{CLOSED_PORT}/0"),
         },
         STORAGES={

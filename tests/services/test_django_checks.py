@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pymysql
@@ -16,6 +17,7 @@ import pytest
 from healthprobe import CheckResult, ConfigurationError, Health, Status
 from tests.conftest import require_server
 from tests.integrations import _django_settings as project
+from tests.services._owned_servers import OwnedServer
 from tests.services._probe_asserts import CANARY, assert_no_canary, timed_failure
 
 project.configure()
@@ -108,6 +110,39 @@ def test_database_keeps_one_connection_over_100_runs_and_closes_it(databases: No
     assert backends() == first
     health.stop()
     assert wait_for(lambda: backends() == [])
+
+
+def maria_connections() -> list[int]:
+    """Ids of the MariaDB connections using the test run's database (the check's)."""
+    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM information_schema.processlist WHERE db = %s", (project.DB_NAME,)
+            )
+            return sorted(row[0] for row in cursor.fetchall())
+    finally:
+        admin.close()
+
+
+def test_mariadb_keeps_one_connection_and_reconnects_after_a_kill(databases: None) -> None:
+    health = Health()
+    health.add(DjangoDatabaseCheck("maria", name="db"))
+    for _ in range(20):
+        assert run(health, "db").status is Status.PASS
+    (first,) = maria_connections()
+    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+    with admin.cursor() as cursor:
+        cursor.execute(f"KILL {int(first)}")
+    admin.close()
+    assert wait_for(lambda: maria_connections() == [])
+    assert run(health, "db").status is Status.FAIL  # the kept connection is gone: closed
+    up = run(health, "db")
+    assert up.status is Status.PASS, up.output
+    (second,) = maria_connections()
+    assert second != first
+    health.stop()
+    assert wait_for(lambda: maria_connections() == [])
 
 
 def test_database_reconnects_after_its_backend_is_terminated(databases: None) -> None:
@@ -230,6 +265,29 @@ def test_cache_set_get_delete_on_redis_keeps_one_connection(databases: None) -> 
     health.stop()
     assert wait_for(lambda: not ({c["id"] for c in admin.client_list()} & opened))
     admin.close()
+
+
+def test_cache_survives_a_redis_restart(tmp_path: Path) -> None:
+    command = [
+        "redis-server", "--port", str(project.OWNED_REDIS_PORT), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--dir", str(tmp_path),
+    ]  # fmt: skip
+    server = OwnedServer("redis", command, project.OWNED_REDIS_PORT, tmp_path)
+    server.start()
+    try:
+        health = Health()
+        health.add(DjangoCacheCheck("redis_owned"))
+        assert run(health, "cache").status is Status.PASS
+        server.stop()
+        down = run(health, "cache")
+        assert down.status is Status.FAIL
+        assert "ConnectionError" in down.output, down.output
+        server.start()
+        up = run(health, "cache")
+        assert up.status is Status.PASS, up.output
+        health.stop()
+    finally:
+        server.stop()
 
 
 @pytest.mark.asyncio

@@ -38,6 +38,7 @@ class OwnThread:
         self._lock = threading.Lock()
         self._jobs: queue.SimpleQueue[_Job] | None = None
         self._pid = 0
+        self._ident: int | None = None
 
     def call(self, function: Callable[[], T]) -> T:
         """Run ``function`` on the thread and return its result (or raise its error)."""

@@ -185,7 +185,9 @@ class DjangoDatabaseCheck(_ConnectionCheck):
 
     _kind = "database"
 
-    def __init__(self, alias: str = "default", *, name: str = "database", timeout: float = 5.0):
+    def __init__(
+        self, alias: str = "default", *, name: str = "database", timeout: float = 5.0
+    ) -> None:
         super().__init__(alias, name=name, timeout=timeout)
 
     def _run(self) -> CheckResult:
@@ -269,7 +271,9 @@ class DjangoCacheCheck(_DjangoCheck):
 
     _kind = "cache"
 
-    def __init__(self, alias: str = "default", *, name: str = "cache", timeout: float = 2.0):
+    def __init__(
+        self, alias: str = "default", *, name: str = "cache", timeout: float = 2.0
+    ) -> None:
         super().__init__(alias, name=name, timeout=timeout)
         self._key = f"healthprobe:{uuid.uuid4().hex}"
 
@@ -321,7 +325,9 @@ class DjangoStorageCheck(_DjangoCheck):
 
     _kind = "storage"
 
-    def __init__(self, alias: str = "default", *, name: str = "storage", timeout: float = 5.0):
+    def __init__(
+        self, alias: str = "default", *, name: str = "storage", timeout: float = 5.0
+    ) -> None:
         super().__init__(alias, name=name, timeout=timeout)
 
     def _run(self) -> CheckResult:
