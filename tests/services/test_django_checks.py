@@ -335,7 +335,7 @@ def test_storage_fails_when_it_cannot_write() -> None:
 def test_bad_options_fail_at_construction() -> None:
     with pytest.raises(ConfigurationError, match="timeout"):
         DjangoDatabaseCheck("pg", timeout=0)
-    with pytest.raises(ValueError, match="alias"):
+    with pytest.raises(ConfigurationError, match="alias"):
         DjangoCacheCheck("")
 
 

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from healthprobe._optional import require
+from healthprobe.engine.errors import ConfigurationError
 from healthprobe.engine.result import CheckResult
 from healthprobe.engine.sanitize import sanitize
 
@@ -72,7 +73,7 @@ class _DjangoCheck:
     def __init__(self, alias: str, *, name: str, timeout: float) -> None:
         require("django", "django")  # fail at construction when Django is missing
         if not isinstance(alias, str) or not alias:
-            raise ValueError(f"check {name!r}: alias must be a non-empty string")
+            raise ConfigurationError(f"check {name!r}: alias must be a non-empty string")
         self.alias = alias
         self.name = name
         self.timeout = timeout_option(name, timeout)

@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 
+from healthprobe.engine.errors import ConfigurationError
 from healthprobe.engine.result import CheckResult
 from healthprobe.engine.status import Status
 
@@ -171,7 +172,7 @@ class FileAgeCheck:
         self.path = os.fspath(path)
         max_value = option(name, "max_age", max_age, strict_low=True)
         if max_value is None:
-            raise ValueError(f"check {name!r}: max_age is required (seconds)")
+            raise ConfigurationError(f"check {name!r}: max_age is required (seconds)")
         self.max_age = max_value
         self.warn_age = option(name, "warn_age", warn_age, strict_low=True)
         thresholds(
