@@ -108,8 +108,11 @@ def test_database_keeps_one_connection_over_100_runs_and_closes_it(databases: No
     assert len(first) == 1
     assert run(health, "db").status is Status.PASS
     assert backends() == first
+    assert [t.name for t in threading.enumerate()].count("healthprobe:db:django") == 1
     health.stop()
     assert wait_for(lambda: backends() == [])
+    # close() also ended the check's own thread.
+    assert wait_for(lambda: "healthprobe:db:django" not in {t.name for t in threading.enumerate()})
 
 
 def maria_connections() -> list[int]:

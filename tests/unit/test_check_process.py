@@ -95,12 +95,14 @@ def test_threads_count_and_thresholds(source: str, parked: Parked) -> None:
     assert base.details["source"] == source
     count = base.observed_value
     assert isinstance(count, int)
-    graded = ThreadsCheck(warn=count + 10, fail=count + 20, source=source)  # type: ignore[arg-type]
+    # Margins: other threads of the test process (gRPC's, the engine's) may come and go.
+    graded = ThreadsCheck(warn=count + 5, fail=count + 25, source=source)  # type: ignore[arg-type]
     parked.start(12)
     warned = graded.check()
     assert warned.status is Status.WARN, warned.output
-    assert warned.observed_value == count + 12
-    parked.start(10)
+    assert isinstance(warned.observed_value, int)
+    assert abs(warned.observed_value - (count + 12)) <= 5
+    parked.start(20)
     failed = graded.check()
     assert failed.status is Status.FAIL, failed.output
     assert failed.observed_unit == "threads"

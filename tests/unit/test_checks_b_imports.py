@@ -34,7 +34,11 @@ CASES: list[tuple[str, list[str], Callable[[], object]]] = [
     ("django", ["django"], DjangoStorageCheck),
     ("django", ["django"], DjangoMigrationsCheck),
     ("grpc", ["grpc"], lambda: GrpcHealthCheck("127.0.0.1:50051")),
-    ("grpc", ["grpc_health"], lambda: GrpcHealthCheck("127.0.0.1:50051")),
+    (
+        "grpc",
+        ["grpc_health", "grpc_health.v1", "grpc_health.v1.health_pb2"],
+        lambda: GrpcHealthCheck("127.0.0.1:50051"),
+    ),
     ("http", ["httpx"], lambda: PrometheusQueryCheck("http://127.0.0.1:9090", "up")),
     ("s3", ["boto3"], lambda: S3BucketCheck("uploads")),
 ]

@@ -22,7 +22,9 @@ __all__ = ["OwnThread"]
 
 T = TypeVar("T")
 
-_Job = tuple[Callable[[], Any], "concurrent.futures.Future[Any]"]
+_Job = tuple[Callable[[], Any], "concurrent.futures.Future[Any]"] | None
+#: Queued by :meth:`OwnThread.stop`: the thread ends when it reaches it.
+_STOP: _Job = None
 
 
 class OwnThread:
@@ -50,6 +52,17 @@ class OwnThread:
         self._queue().put((function, future))
         return future
 
+    def stop(self) -> None:
+        """Let the thread end once the calls queued before this one are done.
+
+        A later :meth:`call` starts a new thread.  Never waits: a call stuck
+        on a silent server keeps its (daemon) thread until it returns.
+        """
+        with self._lock:
+            jobs, self._jobs = self._jobs, None
+        if jobs is not None:
+            jobs.put(_STOP)
+
     @property
     def ident(self) -> int | None:
         """The thread's id once started (for tests and diagnostics)."""
@@ -72,7 +85,10 @@ class OwnThread:
         self._ident = threading.get_ident()
         started.set()
         while True:
-            function, future = jobs.get()
+            job = jobs.get()
+            if job is None:
+                return
+            function, future = job
             if not future.set_running_or_notify_cancel():
                 continue
             try:

@@ -77,7 +77,8 @@ class _DjangoCheck:
         self.alias = alias
         self.name = name
         self.timeout = timeout_option(name, timeout)
-        self._thread = OwnThread(f"healthprobe:{name}")
+        # Named apart from the engine's per-run threads ("healthprobe:<name>").
+        self._thread = OwnThread(f"healthprobe:{name}:django")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self._kind} alias {self.alias!r}>"
@@ -106,6 +107,7 @@ class _DjangoCheck:
         if self._thread.ident is None:
             return
         future = self._thread.submit(self._close)
+        self._thread.stop()  # a later run starts a thread (and a connection) again
         # Best effort at shutdown: the thread is a daemon and goes with the process.
         with contextlib.suppress(Exception):
             future.result(timeout=self.timeout)
