@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterator
@@ -27,24 +28,65 @@ BUCKET = "probe-bucket"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnedServer]:
-    """moto's S3 app in gunicorn (threaded, keep-alive) on a spare loopback port, one bucket."""
+def gunicorn_moto(workdir: Path, *env: str) -> OwnedServer:
+    """moto's S3 app in gunicorn (threaded, keep-alive) on a spare loopback port."""
     pytest.importorskip("moto.moto_server.werkzeug_app")
     pytest.importorskip("gunicorn")
-    workdir: Path = tmp_path_factory.mktemp("moto")
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "--chdir", str(REPO),
+        "env", *env, sys.executable, "-m", "gunicorn", "--chdir", str(REPO),
         "-k", "gthread", "--threads", "4", "-w", "1", "--keep-alive", "30",
         "--graceful-timeout", "1", "--no-control-socket", "-b", f"127.0.0.1:{port}",
         "tests.services._moto_app:app",
     ]  # fmt: skip
-    server = OwnedServer("moto", command, port, workdir)
+    return OwnedServer("moto", command, port, workdir)
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnedServer]:
+    """moto without authentication (any key signs), with one bucket."""
+    server = gunicorn_moto(tmp_path_factory.mktemp("moto"))
     server.start()
     try:
         make_bucket(server)
         yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[OwnedServer, str, str]]:
+    """moto checking signatures and IAM policies: a user allowed HeadBucket, its key pair.
+
+    Its first four requests are let through unauthenticated (moto's
+    INITIAL_NO_AUTH_ACTION_COUNT): they create the user, its key, its policy
+    and the bucket.
+    """
+    server = gunicorn_moto(tmp_path_factory.mktemp("moto-auth"), "INITIAL_NO_AUTH_ACTION_COUNT=4")
+    server.start()
+    try:
+        iam = boto3.session.Session().client(
+            "iam",
+            endpoint_url=endpoint(server),
+            region_name="us-east-1",
+            aws_access_key_id="bootstrap",
+            aws_secret_access_key="bootstrap",
+        )
+        iam.create_user(UserName="prober")
+        key = iam.create_access_key(UserName="prober")["AccessKey"]
+        iam.put_user_policy(
+            UserName="prober",
+            PolicyName="head",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+                }
+            ),
+        )
+        iam.close()
+        make_bucket(server)
+        yield server, key["AccessKeyId"], key["SecretAccessKey"]
     finally:
         server.stop()
 
@@ -184,6 +226,41 @@ def test_users_client_is_used_and_left_open(moto: OwnedServer) -> None:
     health.stop()
     assert client.head_bucket(Bucket=BUCKET)["ResponseMetadata"]["HTTPStatusCode"] == 200
     client.close()
+
+
+def test_signed_keys_pass_a_wrong_secret_is_refused_as_access_denied(
+    moto_auth: tuple[OwnedServer, str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    server, key_id, secret = moto_auth
+    caplog.set_level(logging.DEBUG)
+    health = Health()
+    health.add(
+        S3BucketCheck(
+            BUCKET,
+            name="good",
+            endpoint_url=endpoint(server),
+            region="us-east-1",
+            access_key_id=key_id,
+            secret_access_key=secret,
+        )
+    )
+    wrong = S3BucketCheck(
+        BUCKET,
+        name="wrong",
+        endpoint_url=endpoint(server),
+        region="us-east-1",
+        access_key_id=key_id,
+        secret_access_key=CANARY,
+    )
+    health.add(wrong)
+    report = health.run(None)
+    health.stop()
+    good, refused = report.checks["good"].result, report.checks["wrong"].result
+    assert good.status is Status.PASS, good.output
+    assert refused.status is Status.FAIL
+    assert refused.output == "access denied to the bucket"
+    assert refused.details["http_status"] == 403
+    assert_no_canary(refused, report, caplog, wrong)
 
 
 def test_a_remote_endpoint_is_a_secret_and_bad_options_are_refused() -> None:

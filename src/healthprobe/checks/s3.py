@@ -43,7 +43,9 @@ class S3BucketCheck:
     ``region``).  Without ``access_key_id``/``secret_access_key`` boto3's own
     chain (environment, config files, instance role) supplies credentials.
     The secret key, the session token and a non-loopback endpoint host are
-    declared as secrets.  ``client`` is your own boto3 S3 client.
+    declared as secrets.  ``client`` is your own boto3 S3 client.  On AWS
+    the credentials need ``s3:ListBucket`` on the bucket (what grants
+    ``HeadBucket``), nothing more.
     """
 
     component_type = "datastore"
