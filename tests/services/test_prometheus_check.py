@@ -129,6 +129,15 @@ async def test_the_value_is_graded_against_the_thresholds(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("timeout", [0.5, 1.25, 3])
+async def test_the_timeout_is_sent_in_a_form_prometheus_accepts(
+    prometheus: OwnedServer, timeout: float
+) -> None:
+    result = await one(PrometheusQueryCheck(url(prometheus), "vector(1)", timeout=timeout))
+    assert result.status is Status.PASS, result.output
+
+
+@pytest.mark.asyncio
 async def test_the_worst_series_decides_and_its_labels_are_shown(prometheus: OwnedServer) -> None:
     query = 'vector(1) or label_replace(vector(7), "shard", "b", "", "")'
     result = await one(PrometheusQueryCheck(url(prometheus), query, fail_above=5))

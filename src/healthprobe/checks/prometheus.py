@@ -147,7 +147,8 @@ class PrometheusQueryCheck:
             )
             self._client, self._loop = client, loop
         auth = self._httpx.BasicAuth(*self._auth) if self._auth else self._httpx.USE_CLIENT_DEFAULT
-        params = {"query": self.query, "timeout": f"{self.timeout:g}s"}
+        # Plain seconds: Prometheus reads "0.5" but rejects "0.5s" (durations are integral).
+        params = {"query": self.query, "timeout": f"{self.timeout:g}"}
         async with client.stream(
             "GET", self._endpoint, params=params, headers=self._headers, auth=auth
         ) as response:
