@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -35,6 +36,13 @@ from healthprobe.checks.django import (  # noqa: E402 - as above
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def media_root() -> Iterator[None]:
+    """The storage tests write under the settings' MEDIA_ROOT (a temp dir): removed after."""
+    yield
+    shutil.rmtree(project.MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
