@@ -47,6 +47,10 @@ class Health(BlockingTwins):
         unknown_passes: the probes whose verdict is ``pass`` when their
             aggregate is ``unknown``.  By default only ``live``: a process with
             no reading yet is alive, but not ready.
+        jitter: spread polling in time (on by default): each wait is the
+            ``interval`` ±10 % and the first poll comes up to one interval
+            after ``initial_delay``, so replicas started together do not poll
+            a dependency in lock-step.  ``False``: exactly every ``interval``.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class Health(BlockingTwins):
         groups: Iterable[str] = (),
         deadline: float | None = None,
         unknown_passes: Iterable[str] = ("live",),
+        jitter: bool = True,
     ) -> None:
         if isinstance(groups, str):
             groups = (groups,)
@@ -87,7 +92,7 @@ class Health(BlockingTwins):
         self._members_memo: dict[str | None, list[CheckRuntime]] = {}
         self._changes = Changes()
         self._reports = ServedReports(self._changes, unknown)
-        self._poller = Poller()
+        self._poller = Poller(jitter=jitter)
         self._bridge = LoopBridge()  # where run(), start() and stop() send their work
         forget_threads_after_fork(self)
         self._started_monotonic = time.monotonic()
