@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import time
 
@@ -72,7 +73,7 @@ async def test_jitter_false_polls_at_once_and_then_every_interval() -> None:
         times = await _poll_times(health, "db", 6, within=3.0)
     assert len(times) == 6
     assert times[0] - started < 0.1  # the first poll comes at start
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(0.08 <= gap <= 0.3 for gap in gaps), gaps  # generous: a loaded machine
 
 
@@ -83,5 +84,5 @@ async def test_jittered_polls_keep_their_cadence() -> None:
     async with health:
         times = await _poll_times(health, "db", 8, within=4.0)
     assert len(times) == 8
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(0.085 <= gap <= 0.3 for gap in gaps), gaps

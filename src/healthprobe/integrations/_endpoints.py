@@ -21,6 +21,7 @@ so all of them start with the first reading.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from healthprobe.http.endpoints import Endpoint
@@ -29,7 +30,11 @@ from healthprobe.http.messages import Request, Response, method_not_allowed
 from healthprobe.http.policy import Detail, DetailsPolicy
 from healthprobe.observe.history import History
 from healthprobe.observe.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from healthprobe.observe.metrics import render_metrics
+from healthprobe.observe.metrics import (
+    OPENMETRICS_CONTENT_TYPE,
+    render_metrics,
+    wants_openmetrics,
+)
 from healthprobe.observe.otel import trace_checks_if_available
 from healthprobe.observe.status_page import CONTENT_TYPE as PAGE_CONTENT_TYPE
 from healthprobe.observe.status_page import status_page
@@ -67,6 +72,10 @@ def make_handler(
         metrics_path=metrics_path,
         ui_path=ui_path,
         ui_refresh=ui_refresh,
+        info={
+            "release_id": options.get("release_id"),
+            "service_id": options.get("service_id"),
+        },
     )
     return handler
 
@@ -82,9 +91,11 @@ class ObservabilityEndpoints:
         metrics_path: str | None = "/metrics",
         ui_path: str | None = "/health/ui",
         ui_refresh: int = 10,
+        info: Mapping[str, str | None] | None = None,
     ) -> None:
         self.health = health
         self.ui_refresh = ui_refresh
+        self.info = dict(info or {})  # the release_id and service_id of healthprobe_info
         self.paths: dict[str, Endpoint] = {}
         for kind, path in (("metrics", metrics_path), ("ui", ui_path)):
             if path is None:
@@ -107,8 +118,10 @@ class ObservabilityEndpoints:
             return method_not_allowed()
         head = request.method == "HEAD"
         if endpoint.kind == "metrics":
-            body = render_metrics(self.health).encode()
-            return Response(200, body, METRICS_CONTENT_TYPE, (), head)
+            openmetrics = wants_openmetrics(request.headers.get("accept", ""))
+            body = render_metrics(self.health, openmetrics=openmetrics, info=self.info).encode()
+            kind = OPENMETRICS_CONTENT_TYPE if openmetrics else METRICS_CONTENT_TYPE
+            return Response(200, body, kind, (("vary", "Accept"),), head)
         detail = policy.level(request)
         page, headers = status_page(
             self.health,
