@@ -15,6 +15,7 @@ from .observe.otel import CheckSpans, trace_checks
 from .observe.status_page import content_security_policy, render_status_page, status_page
 from .observe.transitions import DEFAULT_LEVELS, TransitionLog
 from .observe.webhook import WebhookNotifier, webhook_payload
+from .observe.webhook_templates import pagerduty_events, teams_workflow
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -30,9 +31,11 @@ __all__ = [
     "WebhookNotifier",
     "collect",
     "content_security_policy",
+    "pagerduty_events",
     "render_metrics",
     "render_status_page",
     "status_page",
+    "teams_workflow",
     "trace_checks",
     "webhook_payload",
 ]
