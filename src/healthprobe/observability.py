@@ -7,6 +7,7 @@ listener hook and its last known results; nothing here runs a check.
 
 from __future__ import annotations
 
+from .observe.alerting import AlertPolicy, MaintenanceWindow, NetworkGuard
 from .observe.history import CheckHistory, Entry, History
 from .observe.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .observe.metrics import MetricFamily, collect, render_metrics
@@ -20,11 +21,14 @@ from .observe.webhook_templates import pagerduty_events, teams_workflow
 __all__ = [
     "DEFAULT_LEVELS",
     "METRICS_CONTENT_TYPE",
+    "AlertPolicy",
     "CheckHistory",
     "CheckSpans",
     "Entry",
     "History",
+    "MaintenanceWindow",
     "MetricFamily",
+    "NetworkGuard",
     "StatusChange",
     "StatusChanges",
     "TransitionLog",

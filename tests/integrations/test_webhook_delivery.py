@@ -6,17 +6,20 @@ with the reference ``standardwebhooks`` library, not with our own code.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.utils
 import logging
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from healthprobe import Health
+from healthprobe.integrations.asgi import HealthApp
 from healthprobe.observability import WebhookNotifier, pagerduty_events, teams_workflow
 from healthprobe.observe.webhook import retry_after
 from tests.conftest import free_port
@@ -179,3 +182,27 @@ async def test_a_template_that_raises_is_logged_and_the_probe_is_unaffected(
     assert report.checks["db"].result.output == "connection refused"
     assert receiver.bodies == []
     assert any("webhook template failed" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.asyncio
+async def test_notify_after_quiets_the_webhook_while_readyz_tells_the_truth(
+    receiver: Receiver,
+) -> None:
+    health, switch, notifier = make(receiver.url, notify_after=2)
+    health.lifecycle.mark_started()
+    app = HealthApp(health, drain=None)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+        switch.ok = False
+        assert (await client.get("/readyz")).status_code == 503  # the probe: at once
+        switch.ok = True
+        assert (await client.get("/readyz")).status_code == 200
+        await asyncio.sleep(0.3)
+        assert receiver.bodies == []  # a one-reading flap is not worth a message
+        switch.ok = False
+        for _ in range(2):
+            assert (await client.get("/readyz")).status_code == 503
+        receiver.wait_for(1)
+    notifier.close()
+    assert [b["event"] for b in receiver.bodies] == ["failed"]
+    assert receiver.bodies[0]["reminder"] is False

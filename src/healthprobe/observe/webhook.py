@@ -35,12 +35,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from healthprobe._version import __version__
 from healthprobe.engine.sanitize import describe_exception, sanitize
 
+from .alerting import AlertPolicy, MaintenanceWindow, NetworkGuard
 from .notify import Scope, StatusChange, StatusChanges
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ def webhook_payload(
         "critical": change.critical,
         "time": change.time.isoformat(),
         "outage_seconds": change.outage_seconds,
+        "reminder": change.reminder,
         "text": text,
     }
     if service:
@@ -168,6 +170,10 @@ class WebhookNotifier:
             A template that raises is logged and that change is skipped.
         max_retry_after: the longest ``Retry-After`` (seconds) honoured on a
             429 or 503; a longer one waits this long.
+        notify_after, resolve_after, remind_every, maintenance, network_guard:
+            noise control for this notifier only (probe answers never change);
+            see :class:`~healthprobe.observe.alerting.AlertPolicy`.  Counting
+            readings needs :meth:`attach`.
 
     Subscribe it with :meth:`attach` (or ``StatusChanges.of(health).subscribe``),
     and call :meth:`close` on shutdown to deliver what is queued.
@@ -189,6 +195,11 @@ class WebhookNotifier:
         secret: str | None = None,
         template: Template | None = None,
         max_retry_after: float = 300.0,
+        notify_after: int | dt.timedelta = 1,
+        resolve_after: int | dt.timedelta = 1,
+        remind_every: dt.timedelta | None = None,
+        maintenance: Iterable[MaintenanceWindow] = (),
+        network_guard: NetworkGuard | None = None,
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -204,6 +215,24 @@ class WebhookNotifier:
         if template is not None and not callable(template):
             raise ValueError("webhook template must be a callable: template(change) -> body")
         self._key = _signing_key(secret) if secret is not None else None
+        #: Noise control, or None when every change is sent.
+        self.policy: AlertPolicy | None = None
+        windows = tuple(maintenance)
+        if (notify_after, resolve_after, remind_every, windows, network_guard) != (
+            1,
+            1,
+            None,
+            (),
+            None,
+        ):
+            self.policy = AlertPolicy(
+                self._enqueue,
+                notify_after=notify_after,
+                resolve_after=resolve_after,
+                remind_every=remind_every,
+                maintenance=windows,
+                network_guard=network_guard,
+            )
         self.template = template
         self.max_retry_after = max_retry_after
         self._url = url
@@ -234,11 +263,20 @@ class WebhookNotifier:
         self, health: Health, *, scopes: tuple[Scope, ...] = ("check", "overall")
     ) -> WebhookNotifier:
         """Subscribe to ``health``'s status changes in ``scopes``; returns self."""
-        StatusChanges.of(health).subscribe(self, scopes=scopes)
+        if self.policy is not None:
+            self.policy.attach(health, scopes=scopes)
+        else:
+            StatusChanges.of(health).subscribe(self, scopes=scopes)
         return self
 
     def __call__(self, change: StatusChange) -> None:
         """Queue ``change`` for delivery; never blocks (the subscriber entry point)."""
+        if self.policy is not None:
+            self.policy(change)
+        else:
+            self._enqueue(change)
+
+    def _enqueue(self, change: StatusChange) -> None:
         try:
             body = self._payload(change)
         except Exception as exc:  # a user's template must not break the probe
@@ -267,6 +305,8 @@ class WebhookNotifier:
 
     def close(self, timeout: float = 5.0) -> None:
         """Deliver what is queued within ``timeout`` seconds, then stop the worker."""
+        if self.policy is not None:
+            self.policy.close()
         worker = self._worker
         if worker is None:
             return
