@@ -15,8 +15,9 @@ Neither endpoint runs a check: both read the last known results.
   "reason withheld"; ``NONE``: the statuses only).
 
 Creating the endpoints attaches the shared history, the default transition
-log and (when opentelemetry-api is installed) check spans to the ``Health``,
-so all of them start with the first reading.
+log and (when opentelemetry-api is installed) OpenTelemetry metrics and
+instrumentation suppression to the ``Health``, so all of them start with the
+first reading.  Spans are opt-in (``observability.trace_checks``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from healthprobe.observe.metrics import (
     render_metrics,
     wants_openmetrics,
 )
-from healthprobe.observe.otel import trace_checks_if_available
+from healthprobe.observe.otel import instrument_if_available
 from healthprobe.observe.status_page import CONTENT_TYPE as PAGE_CONTENT_TYPE
 from healthprobe.observe.status_page import status_page
 from healthprobe.observe.transitions import TransitionLog
@@ -106,7 +107,7 @@ class ObservabilityEndpoints:
         # Observers attached now see every reading from the first one on.
         History.of(health)
         TransitionLog.of(health)
-        trace_checks_if_available(health)
+        instrument_if_available(health)
 
     def match(self, path: str) -> Endpoint | None:
         """The endpoint at ``path``, or None."""
