@@ -83,3 +83,6 @@ def test_prometheus_scrapes_healthprobe_check_status_for_each_check(tmp_path: Pa
             )
             (failures,) = query(base, 'healthprobe_check_failures_total{check="search"}')
             assert float(failures["value"][1]) >= 1
+            # Prometheus negotiates OpenMetrics first: the info family arrives as info.
+            (info,) = query(base, "healthprobe_info")
+            assert info["metric"]["version"] == "e2e"

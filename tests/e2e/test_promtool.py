@@ -57,3 +57,24 @@ def test_promtool_does_reject_a_broken_exposition() -> None:
     """The check above can fail: promtool does complain about a bad family."""
     result = check_metrics("# TYPE healthprobe_bad counter\nhealthprobe_bad 1\n")
     assert result.returncode != 0 or result.stdout.strip() != ""
+
+
+@pytest.mark.asyncio
+async def test_promtool_accepts_the_info_component_and_tls_expiry_series() -> None:
+    health = Health(version="1.4.2")
+    History.of(health)
+    health.add(lambda: True, name="db", component_type="datastore")
+    expiry = CheckResult.passed(
+        "certificate expires in 20 days", details={"not_after": "2027-01-01T00:00:00+00:00"}
+    )
+    health.add(lambda: expiry, name="api-tls", component_type="component")
+    await health.arun()
+    text = render_metrics(health, info={"release_id": "r7", "service_id": "checkout"})
+    assert 'healthprobe_info{version="1.4.2",release_id="r7",service_id="checkout"} 1' in text
+    assert (
+        'healthprobe_tls_certificate_expiry_timestamp_seconds{check="api-tls",'
+        'component="component"} 1798761600'
+    ) in text
+    result = check_metrics(text)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""

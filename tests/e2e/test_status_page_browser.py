@@ -64,12 +64,23 @@ class Dom(HTMLParser):
         self.tags.append((tag, found))
         if tag == "tr" and found.get("data-check"):
             name = str(found["data-check"])
-            self.rows[name] = {"status": found.get("data-status"), "svg": None, "lines": 0}
+            self.rows[name] = {
+                "status": found.get("data-status"),
+                "svg": None,
+                "timeline": None,
+                "lines": 0,
+                "marks": [],
+            }
             self.inside = [name]
         elif tag == "svg" and self.inside:
-            self.rows[self.inside[0]]["svg"] = found
+            kind = "timeline" if found.get("class") == "timeline" else "svg"
+            self.rows[self.inside[0]][kind] = found
         elif tag == "polyline" and self.inside:
             self.rows[self.inside[0]]["lines"] = 1
+        elif tag == "rect" and self.inside:
+            marks = self.rows[self.inside[0]]["marks"]
+            assert isinstance(marks, list)
+            marks.append(found.get("class"))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "tr":
@@ -128,6 +139,10 @@ def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
         dumped = run_chromium(tmp_path, "--dump-dom", url)
         shot = tmp_path / "status.png"
         taken = run_chromium(tmp_path, f"--screenshot={shot}", url)
+        badge_url = f"{app}/health/badge/check/search.svg"
+        badge_dom = run_chromium(tmp_path, "--dump-dom", badge_url)
+        badge_shot = tmp_path / "badge.png"
+        badge_taken = run_chromium(tmp_path, f"--screenshot={badge_shot}", badge_url)
     assert dumped.returncode == 0, dumped.stderr[-3000:]
     dom = Dom()
     dom.feed(dumped.stdout)
@@ -139,6 +154,16 @@ def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
         assert svg["class"] == "sparkline"
         assert int(str(svg["data-points"])) >= 3
         assert dom.rows[name]["lines"] == 1
+        # The status timeline: one mark per reading, coloured by its status.
+        line = dom.rows[name]["timeline"]
+        assert isinstance(line, dict), dom.rows
+        marks = dom.rows[name]["marks"]
+        assert isinstance(marks, list)
+        assert len(marks) == int(str(line["data-points"])) >= 3
+    for name, colour in (("database", "tl-pass"), ("search", "tl-fail")):
+        marks = dom.rows[name]["marks"]
+        assert isinstance(marks, list)
+        assert set(marks) == {colour}
     overall = next(a for t, a in dom.tags if a.get("id") == "overall")
     assert overall["data-status"] in ("warn", "fail")
 
@@ -150,3 +175,11 @@ def test_status_page_in_headless_chromium(tmp_path: Path) -> None:
     assert len(set(pixels[::7])) > 50  # a real page, not a blank one
     assert sum(near(p, FAIL_RED) for p in pixels) > 200  # the styled "unhealthy" badge
     assert sum(near(p, PASS_GREEN) for p in pixels) > 200  # and the "healthy" one
+
+    # The badge, rendered by Chromium as an SVG document: the failing check on red.
+    assert badge_dom.returncode == 0, badge_dom.stderr[-3000:]
+    assert 'data-status="fail"' in badge_dom.stdout
+    assert 'data-label="search"' in badge_dom.stdout
+    assert badge_taken.returncode == 0, badge_taken.stderr[-3000:]
+    _, _, badge_pixels = png_pixels(badge_shot.read_bytes())
+    assert sum(near(p, FAIL_RED) for p in badge_pixels) > 200

@@ -235,7 +235,7 @@ async def test_an_unchanged_report_is_not_rendered_again(monkeypatch: pytest.Mon
 @contextlib.asynccontextmanager
 async def _polled_once() -> AsyncIterator[tuple[Health, httpx.AsyncClient]]:
     """A started middleware app whose one check (``db``, polled hourly) has its first reading."""
-    health = Health(version="2.0")
+    health = Health(version="2.0", jitter=False)  # its first poll comes at start
     health.add(Switch("db"), interval=3600.0)
     health.lifecycle.mark_started()
     async with health, _client(HealthMiddleware(starlette_app(), health, drain=None)) as client:

@@ -7,84 +7,22 @@ while (retries with backoff), in order, without delaying a probe response.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
 
-from healthprobe import CheckResult, Health
+from healthprobe import Health
 from healthprobe.integrations.asgi import HealthApp
 from healthprobe.observability import WebhookNotifier
 from tests.conftest import free_port
 
+from ._webhook_receiver import Receiver, make
+
 pytestmark = pytest.mark.timeout(60)
-
-
-class Receiver:
-    """A webhook receiver on 127.0.0.1:port that can be stopped and started again."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.bodies: list[dict[str, Any]] = []
-        self.delay = 0.0
-        self.answers: list[int] = []  # statuses to answer first, then 204
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/T0KEN-s3cret"
-
-    def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length))
-                time.sleep(receiver.delay)
-                with receiver._lock:
-                    status = receiver.answers.pop(0) if receiver.answers else 204
-                    if status < 300:
-                        receiver.bodies.append(body)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # keep the test output clean
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
-            self._server = self._thread = None
-
-    def events(self) -> list[tuple[str, str]]:
-        with self._lock:
-            return [(b["name"], b["event"]) for b in self.bodies]
-
-    def wait_for(self, count: int, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.bodies) >= count:
-                    return
-            time.sleep(0.02)
-        raise AssertionError(f"only {len(self.bodies)} of {count} notifications arrived")
 
 
 @pytest.fixture
@@ -92,23 +30,6 @@ def receiver() -> Iterator[Receiver]:
     receiver = Receiver(free_port())
     yield receiver
     receiver.stop()
-
-
-class Switch:
-    def __init__(self) -> None:
-        self.ok = True
-
-    async def __call__(self) -> CheckResult:
-        return CheckResult.passed() if self.ok else CheckResult.failed("connection refused")
-
-
-def make(url: str, **options: Any) -> tuple[Health, Switch, WebhookNotifier]:
-    health = Health()
-    switch = Switch()
-    health.add(switch, name="db")
-    notifier = WebhookNotifier(url, backoff=0.05, max_backoff=0.2, attempts=200, **options)
-    notifier.attach(health, scopes=("check",))
-    return health, switch, notifier
 
 
 async def probe_latencies(client: httpx.AsyncClient, count: int) -> list[float]:

@@ -200,3 +200,25 @@ async def test_garbage_is_not_a_certificate() -> None:
 async def test_bad_options_are_refused_naming_them(options: dict[str, object], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         TlsCheck("127.0.0.1", **options)  # type: ignore[arg-type]  # wrong values on purpose
+
+
+async def test_the_certificate_expiry_is_a_prometheus_gauge(ca: trustme.CA, serve: Serve) -> None:
+    from healthprobe.observability import render_metrics
+
+    cert = issue(ca, days=20)
+    pem = cert.cert_chain_pems[0].bytes().decode()
+    expected = not_after_of(ssl.PEM_cert_to_DER_cert(pem))
+    health = Health()
+    async with serve(cert) as port:
+        health.add(TlsCheck("127.0.0.1", port, context=trusting(ca), warn_days=30), name="api-tls")
+        await health.arun(None)
+    await health.astop()
+    lines = [
+        line
+        for line in render_metrics(health).splitlines()
+        if line.startswith("healthprobe_tls_certificate_expiry_timestamp_seconds{")
+    ]
+    assert len(lines) == 1, lines
+    assert 'check="api-tls"' in lines[0]
+    assert 'component="component"' in lines[0]  # the check's IETF componentType
+    assert float(lines[0].rsplit(" ", 1)[1]) == expected.timestamp()

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    HistogramDataPoint,
+    InMemoryMetricReader,
+    NumberDataPoint,
+)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -12,6 +21,11 @@ from opentelemetry.trace import StatusCode
 
 from healthprobe import CheckResult, Health
 from healthprobe.observability import trace_checks
+from healthprobe.observe.otel import (
+    check_metrics,
+    instrument_if_available,
+    suppress_instrumentation,
+)
 
 
 @pytest.mark.asyncio
@@ -67,9 +81,7 @@ async def test_reasons_stay_out_of_spans_by_default() -> None:
 
 
 @pytest.mark.asyncio
-async def test_tracing_if_available_adds_one_listener_per_health() -> None:
-    from healthprobe.observe.otel import trace_checks_if_available
-
+async def test_instrumenting_twice_adds_nothing_the_second_time() -> None:
     health = Health()
     calls = 0
 
@@ -79,8 +91,143 @@ async def test_tracing_if_available_adds_one_listener_per_health() -> None:
         return True
 
     health.add(counted)
-    assert trace_checks_if_available(health) is True
-    assert trace_checks_if_available(health) is True
-    assert len(health._listeners) == 1  # the point: no second listener
+    assert instrument_if_available(health) is True
+    listeners, contexts = len(health._listeners), len(health._run_contexts)
+    assert instrument_if_available(health) is True
+    assert (len(health._listeners), len(health._run_contexts)) == (listeners, contexts)
     await health.arun()
     assert calls == 1
+
+
+@pytest.mark.asyncio
+async def test_only_changes_records_a_span_per_status_change() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    health = Health()
+    outcomes = iter([True, True, False, False, True])
+    health.add(lambda: next(outcomes), name="db")
+    trace_checks(health, provider, only_changes=True)
+    for _ in range(5):
+        await health.arun()
+    statuses = [
+        span.attributes["healthprobe.check.status"]
+        for span in exporter.get_finished_spans()
+        if span.attributes is not None
+    ]
+    assert statuses == ["pass", "fail", "pass"]  # the first reading, then each change
+
+
+@pytest.mark.asyncio
+async def test_metrics_report_the_status_state_set_and_the_durations() -> None:
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    health = Health()
+    health.add(lambda: True, name="db")
+    health.add(lambda: CheckResult.failed("refused"), name="cache", critical=False)
+    check_metrics(health, provider)
+    for _ in range(3):
+        await health.arun()
+    data = reader.get_metrics_data()
+    assert data is not None
+    found = {
+        metric.name: metric
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+    }
+    status = {
+        (
+            point.attributes["healthprobe.check.name"],
+            point.attributes["healthprobe.check.status"],
+        ): point.value
+        for point in found["healthprobe.check.status"].data.data_points
+        if isinstance(point, NumberDataPoint) and point.attributes is not None
+    }
+    assert status[("db", "pass")] == 1
+    assert status[("db", "fail")] == 0
+    assert status[("cache", "fail")] == 1
+    assert sum(status.values()) == 2  # one current status per check
+    durations = found["healthprobe.check.duration"]
+    assert durations.unit == "s"
+    counts = {
+        point.attributes["healthprobe.check.name"]: point.count
+        for point in durations.data.data_points
+        if isinstance(point, HistogramDataPoint) and point.attributes is not None
+    }
+    assert counts == {"db": 3, "cache": 3}
+
+
+@pytest.mark.asyncio
+async def test_checks_run_with_instrumentation_suppressed() -> None:
+    from opentelemetry import context
+
+    seen: dict[str, object] = {}
+
+    def sync_check() -> bool:
+        seen["sync"] = context.get_value(context._SUPPRESS_INSTRUMENTATION_KEY)
+        return True
+
+    async def async_check() -> bool:
+        seen["async"] = context.get_value(context._SUPPRESS_INSTRUMENTATION_KEY)
+        return True
+
+    health = Health()
+    health.add(sync_check)
+    health.add(async_check)
+    await health.arun()
+    assert seen == {"sync": None, "async": None}  # nothing set without the hook
+    suppress_instrumentation(health)
+    await health.arun()
+    assert seen == {"sync": True, "async": True}
+    assert context.get_value(context._SUPPRESS_INSTRUMENTATION_KEY) is None  # not leaked
+
+
+SPANS_OFF_BY_DEFAULT = """
+import asyncio, json
+import httpx
+from opentelemetry import trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    HistogramDataPoint,
+    InMemoryMetricReader,
+    NumberDataPoint,
+)
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from healthprobe import Health
+from healthprobe.integrations.asgi import HealthApp
+from healthprobe.observability import trace_checks
+
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)  # an application that configured the SDK
+
+async def main():
+    health = Health()
+    health.add(lambda: True, name="db")
+    app = HealthApp(health, drain=None)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x") as c:
+        for _ in range(5):
+            await c.get("/health")
+        before = len(exporter.get_finished_spans())
+        trace_checks(health)
+        for _ in range(5):
+            await c.get("/health")
+    print(json.dumps([before, len(exporter.get_finished_spans())]))
+
+asyncio.run(main())
+"""
+
+
+def test_spans_are_opt_in_even_with_an_sdk_configured() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", SPANS_OFF_BY_DEFAULT],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert json.loads(out) == [0, 5]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 
 import pytest
 
-from healthprobe import CheckResult, Health
+from healthprobe import CheckResult, Health, Status
 from healthprobe.observability import History, render_status_page, status_page
 
 EVIL = '<script>alert("x")</script> & "quotes"'
@@ -166,3 +167,20 @@ async def test_without_checks_only_the_statuses_are_shown() -> None:
     assert "data-check" not in page
     assert "cache" not in page
     assert 'id="overall"' in page
+
+
+def test_the_timeline_has_one_mark_per_reading_coloured_by_status() -> None:
+    from healthprobe.observe.history import Entry
+    from healthprobe.observe.status_page import timeline
+
+    now = dt.datetime.now(dt.timezone.utc)
+    entries = tuple(
+        Entry(now, status, 0.01)
+        for status in (Status.PASS, Status.FAIL, Status.WARN, Status.UNKNOWN, Status.PASS)
+    )
+    svg = timeline(entries, "db")
+    assert 'data-points="5"' in svg
+    classes = re.findall(r'<rect class="tl-(\w+)"', svg)
+    assert classes == ["pass", "fail", "warn", "unknown", "pass"]
+    assert "<script" not in svg
+    assert "no readings yet" in timeline((), "db")

@@ -214,7 +214,7 @@ class BlockingTwins:
         self.stop()
 
     def _forget_threads(self) -> None:
-        self._poller = Poller()
+        self._poller = Poller(jitter=self._poller.jitter)
         self._bridge.forget()
         for runtime in self._runtimes.values():
             runtime.forget_threads()

@@ -17,7 +17,7 @@ from .lifecycle import Lifecycle
 from .poller import Poller
 from .report import Report
 from .result import CheckResult
-from .runtime import Changes, CheckRuntime, Reading
+from .runtime import Changes, CheckRuntime, Reading, RunContext
 from .sanitize import describe_exception
 from .served import Selection, ServedReports, unique
 from .spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
@@ -47,6 +47,10 @@ class Health(BlockingTwins):
         unknown_passes: the probes whose verdict is ``pass`` when their
             aggregate is ``unknown``.  By default only ``live``: a process with
             no reading yet is alive, but not ready.
+        jitter: spread polling in time (on by default): each wait is the
+            ``interval`` ±10 % and the first poll comes up to one interval
+            after ``initial_delay``, so replicas started together do not poll
+            a dependency in lock-step.  ``False``: exactly every ``interval``.
     """
 
     def __init__(
@@ -56,6 +60,7 @@ class Health(BlockingTwins):
         groups: Iterable[str] = (),
         deadline: float | None = None,
         unknown_passes: Iterable[str] = ("live",),
+        jitter: bool = True,
     ) -> None:
         if isinstance(groups, str):
             groups = (groups,)
@@ -84,10 +89,11 @@ class Health(BlockingTwins):
         self.deadline = deadline
         self._runtimes: dict[str, CheckRuntime] = {}
         self._listeners: list[Callable[[Reading], None]] = []
+        self._run_contexts: list[RunContext] = []
         self._members_memo: dict[str | None, list[CheckRuntime]] = {}
         self._changes = Changes()
         self._reports = ServedReports(self._changes, unknown)
-        self._poller = Poller()
+        self._poller = Poller(jitter=jitter)
         self._bridge = LoopBridge()  # where run(), start() and stop() send their work
         forget_threads_after_fork(self)
         self._started_monotonic = time.monotonic()
@@ -166,7 +172,7 @@ class Health(BlockingTwins):
         for existing in self._runtimes:
             if existing.lower() == spec.name.lower():
                 raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
-        runtime = CheckRuntime(spec, self._listeners, self._changes)
+        runtime = CheckRuntime(spec, self._listeners, self._changes, self._run_contexts)
         self._runtimes[spec.name] = runtime
         self._members_memo.clear()
         self._changes.bump()  # every report of a probe it joins is outdated
@@ -219,6 +225,17 @@ class Health(BlockingTwins):
         Served cached or polled readings are not new readings.
         """
         self._listeners.append(listener)
+
+    def add_run_context(self, factory: RunContext) -> None:
+        """Run every check inside ``with factory():`` from now on.
+
+        The context is entered in each run's own task, so the check (and the
+        worker thread of a sync check, which copies that task's context)
+        sees the context variables it sets: OpenTelemetry's instrumentation
+        suppression, a tracing baggage, a database router hint.  A factory
+        that raises makes the run a failure.
+        """
+        self._run_contexts.append(factory)
 
     def remove_listener(self, listener: Callable[[Reading], None]) -> None:
         """Stop calling ``listener``; a listener that was never added is ignored."""

@@ -1,10 +1,18 @@
-"""Background polling: checks with an ``interval`` refresh themselves on a loop."""
+"""Background polling: checks with an ``interval`` refresh themselves on a loop.
+
+With jitter (the default) each wait is the interval ±10 %, and the first
+poll comes after ``initial_delay`` plus a random share of one interval, so
+that replicas started together (a rollout, a node reboot) do not hit a
+dependency in lock-step.  Without it, the first poll comes after
+``initial_delay`` exactly and then every ``interval``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
 
 from .runtime import CheckRuntime
 
@@ -16,7 +24,8 @@ logger = logging.getLogger("healthprobe")
 class Poller:
     """Owns one polling task per polled check, all on one event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, jitter: bool = True) -> None:
+        self.jitter = jitter
         self.loop: asyncio.AbstractEventLoop | None = None
         self._tasks: dict[str, tuple[CheckRuntime, asyncio.Task[None]]] = {}
 
@@ -35,7 +44,9 @@ class Poller:
         if self.loop is None or runtime.spec.interval is None or runtime.name in self._tasks:
             return
         runtime.polling = True
-        task = self.loop.create_task(_poll(runtime), name=f"healthprobe-poll:{runtime.name}")
+        task = self.loop.create_task(
+            _poll(runtime, self.jitter), name=f"healthprobe-poll:{runtime.name}"
+        )
         self._tasks[runtime.name] = (runtime, task)
 
     async def stop(self) -> None:
@@ -55,11 +66,29 @@ class Poller:
             runtime.polling = False
 
 
-async def _poll(runtime: CheckRuntime) -> None:
+#: How far a jittered wait may stray from the interval, as a share of it.
+JITTER = 0.1
+
+
+def first_delay(initial_delay: float, interval: float, jitter: bool) -> float:
+    """Seconds before a check's first poll."""
+    if not jitter:
+        return initial_delay
+    return initial_delay + random.uniform(0.0, interval)  # noqa: S311 - spreading load, not secrecy
+
+
+def next_delay(interval: float, jitter: bool) -> float:
+    """Seconds between two polls."""
+    if not jitter:
+        return interval
+    return interval * random.uniform(1.0 - JITTER, 1.0 + JITTER)  # noqa: S311 - as above
+
+
+async def _poll(runtime: CheckRuntime, jitter: bool) -> None:
     interval = runtime.spec.interval
     assert interval is not None
     try:
-        await asyncio.sleep(runtime.spec.initial_delay)
+        await asyncio.sleep(first_delay(runtime.spec.initial_delay, interval, jitter))
         while True:
             try:
                 await runtime.refresh()
@@ -71,6 +100,6 @@ async def _poll(runtime: CheckRuntime) -> None:
                     runtime.name,
                     type(exc).__name__,
                 )
-            await asyncio.sleep(interval)
+            await asyncio.sleep(next_delay(interval, jitter))
     finally:
         runtime.polling = False

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import dataclasses
 import datetime as dt
@@ -33,6 +34,7 @@ import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
 from .interpret import interpret
@@ -83,6 +85,10 @@ class Changes:
         self.value += 1
 
 
+#: ``factory()`` gives a context manager every check run is entered in.
+RunContext = Callable[[], AbstractContextManager[object]]
+
+
 class CheckRuntime:
     """The run-time state of one check: its last result, in-flight run and busy thread."""
 
@@ -91,6 +97,7 @@ class CheckRuntime:
         spec: CheckSpec,
         listeners: list[Callable[[Reading], None]] | None = None,
         changes: Changes | None = None,
+        run_contexts: list[RunContext] | None = None,
     ) -> None:
         self.spec = spec
         self.name = spec.name
@@ -101,6 +108,7 @@ class CheckRuntime:
             Status.UNKNOWN, "no result yet", component_type=spec.component_type
         )
         self._listeners = listeners if listeners is not None else []
+        self._run_contexts = run_contexts if run_contexts is not None else []
         self._changes = changes if changes is not None else Changes()
         self._polling = False
         self.executions = 0  # how many times the check was actually called
@@ -231,7 +239,12 @@ class CheckRuntime:
         started = time.monotonic()
         self.executions += 1
         try:
-            reading = await self._invoke(started)
+            with contextlib.ExitStack() as stack:
+                # Entered in this run's own task: the check's task and its worker
+                # thread (which copies this context) see what they set.
+                for factory in tuple(self._run_contexts):
+                    stack.enter_context(factory())
+                reading = await self._invoke(started)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug in healthprobe itself; still a result, not a crash

@@ -13,24 +13,36 @@ Neither endpoint runs a check: both read the last known results.
 * ``/health/ui`` (configurable, ``None`` to disable) is the status page; the
   details policy decides what it shows (``FULL``: reasons; ``SUMMARY``:
   "reason withheld"; ``NONE``: the statuses only).
+* ``/health/badge/<probe>.svg`` and ``/health/badge/check/<name>.svg``
+  (``badge_path``, ``None`` to disable) are SVG status badges; per-check
+  badges answer 404 when the details policy withholds per-check entries.
 
 Creating the endpoints attaches the shared history, the default transition
-log and (when opentelemetry-api is installed) check spans to the ``Health``,
-so all of them start with the first reading.
+log and (when opentelemetry-api is installed) OpenTelemetry metrics and
+instrumentation suppression to the ``Health``, so all of them start with the
+first reading.  Spans are opt-in (``observability.trace_checks``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from healthprobe.http.endpoints import Endpoint
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.messages import Request, Response, method_not_allowed
 from healthprobe.http.policy import Detail, DetailsPolicy
+from healthprobe.observe.badge import CONTENT_SECURITY_POLICY as BADGE_CSP
+from healthprobe.observe.badge import CONTENT_TYPE as BADGE_CONTENT_TYPE
+from healthprobe.observe.badge import badge
 from healthprobe.observe.history import History
 from healthprobe.observe.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from healthprobe.observe.metrics import render_metrics
-from healthprobe.observe.otel import trace_checks_if_available
+from healthprobe.observe.metrics import (
+    OPENMETRICS_CONTENT_TYPE,
+    render_metrics,
+    wants_openmetrics,
+)
+from healthprobe.observe.otel import instrument_if_available
 from healthprobe.observe.status_page import CONTENT_TYPE as PAGE_CONTENT_TYPE
 from healthprobe.observe.status_page import status_page
 from healthprobe.observe.transitions import TransitionLog
@@ -50,6 +62,7 @@ def make_handler(
     metrics_path: str | None = "/metrics",
     ui_path: str | None = "/health/ui",
     ui_refresh: int = 10,
+    badge_path: str | None = "/health/badge",
     **options: Any,
 ) -> ProbeHandler:
     """A :class:`ProbeHandler` for ``health`` that also serves ``/metrics`` and ``/health/ui``.
@@ -57,7 +70,8 @@ def make_handler(
     ``options`` are those of :class:`ProbeHandler` (``prefix``, ``paths``,
     ``details``...); ``metrics_path`` and ``ui_path`` are relative to the
     prefix, and ``None`` turns one off; ``ui_refresh`` is the status page's
-    refresh period in seconds.  Bad options raise ``ConfigurationError``
+    refresh period in seconds; ``badge_path`` is where the SVG badges live.
+    Bad options raise ``ConfigurationError``
     (``ValueError`` for a malformed endpoint path).
     """
     handler = ProbeHandler(health, **options)
@@ -67,6 +81,11 @@ def make_handler(
         metrics_path=metrics_path,
         ui_path=ui_path,
         ui_refresh=ui_refresh,
+        badge_path=badge_path,
+        info={
+            "release_id": options.get("release_id"),
+            "service_id": options.get("service_id"),
+        },
     )
     return handler
 
@@ -82,24 +101,39 @@ class ObservabilityEndpoints:
         metrics_path: str | None = "/metrics",
         ui_path: str | None = "/health/ui",
         ui_refresh: int = 10,
+        badge_path: str | None = "/health/badge",
+        info: Mapping[str, str | None] | None = None,
     ) -> None:
         self.health = health
         self.ui_refresh = ui_refresh
+        self.info = dict(info or {})  # the release_id and service_id of healthprobe_info
         self.paths: dict[str, Endpoint] = {}
-        for kind, path in (("metrics", metrics_path), ("ui", ui_path)):
+        for kind, path in (("metrics", metrics_path), ("ui", ui_path), ("badge", badge_path)):
             if path is None:
                 continue
             if not path.startswith("/") or path.endswith("/"):
                 raise ValueError(f"{kind} path must start with '/' and not end with one: {path!r}")
-            self.paths[prefix + path] = Endpoint(kind, prefix + path)
+            if kind != "badge":
+                self.paths[prefix + path] = Endpoint(kind, prefix + path)
+        # Badges live under their path: <badge_path>/<probe>.svg, .../check/<name>.svg.
+        self.badges = None if badge_path is None else prefix + badge_path + "/"
         # Observers attached now see every reading from the first one on.
         History.of(health)
         TransitionLog.of(health)
-        trace_checks_if_available(health)
+        instrument_if_available(health)
 
     def match(self, path: str) -> Endpoint | None:
         """The endpoint at ``path``, or None."""
-        return self.paths.get(path)
+        endpoint = self.paths.get(path)
+        if endpoint is not None:
+            return endpoint
+        if (
+            self.badges is not None
+            and path.startswith(self.badges)
+            and len(path) > len(self.badges)
+        ):
+            return Endpoint("badge", path)
+        return None
 
     def respond(self, endpoint: Endpoint, request: Request, policy: DetailsPolicy) -> Response:
         """Answer ``request`` for ``endpoint``; never runs a check."""
@@ -107,9 +141,13 @@ class ObservabilityEndpoints:
             return method_not_allowed()
         head = request.method == "HEAD"
         if endpoint.kind == "metrics":
-            body = render_metrics(self.health).encode()
-            return Response(200, body, METRICS_CONTENT_TYPE, (), head)
+            openmetrics = wants_openmetrics(request.headers.get("accept", ""))
+            body = render_metrics(self.health, openmetrics=openmetrics, info=self.info).encode()
+            kind = OPENMETRICS_CONTENT_TYPE if openmetrics else METRICS_CONTENT_TYPE
+            return Response(200, body, kind, (("vary", "Accept"),), head)
         detail = policy.level(request)
+        if endpoint.kind == "badge":
+            return self._badge(endpoint, head, checks_shown=detail is not Detail.NONE)
         page, headers = status_page(
             self.health,
             show_reasons=detail is Detail.FULL,
@@ -122,3 +160,12 @@ class ObservabilityEndpoints:
             if name.lower() not in _OWN_HEADERS
         )
         return Response(200, page.encode(), PAGE_CONTENT_TYPE, extra, head)
+
+    def _badge(self, endpoint: Endpoint, head: bool, *, checks_shown: bool) -> Response:
+        assert self.badges is not None  # only then is a badge matched
+        target = endpoint.path.removeprefix(self.badges).removesuffix(".svg")
+        svg = badge(self.health, target, checks_shown=checks_shown)
+        if svg is None:
+            return Response(404, b"no such badge: use <probe>.svg or check/<name>.svg\n", head=head)
+        csp = (("content-security-policy", BADGE_CSP),)
+        return Response(200, svg.encode(), BADGE_CONTENT_TYPE, csp, head)

@@ -32,10 +32,18 @@ __all__ = ["HealthCollector", "register"]
 class HealthCollector:
     """A prometheus-client collector of ``health``'s last known state."""
 
-    def __init__(self, health: Health, history: History | None = None) -> None:
+    def __init__(
+        self,
+        health: Health,
+        history: History | None = None,
+        *,
+        release_id: str | None = None,
+        service_id: str | None = None,
+    ) -> None:
         self._core = require("prometheus_client.core", "prometheus")
         self._health = health
         self._history = history if history is not None else History.of(health)
+        self._info = {"release_id": release_id, "service_id": service_id}
 
     def collect(self) -> Iterator[Any]:
         """Yield one prometheus-client metric family per healthprobe family."""
@@ -47,7 +55,14 @@ class HealthCollector:
 
     def _families(self, *, with_samples: bool) -> Iterator[Any]:
         core = self._core
-        for family in collect(self._health, self._history):
+        for family in collect(self._health, self._history, info=self._info):
+            if family.kind == "info":  # prometheus-client adds the _info suffix itself
+                info = core.InfoMetricFamily(family.name.removesuffix("_info"), family.help)
+                if with_samples:
+                    for values, _ in family.samples:
+                        info.add_metric([], dict(zip(family.labels, values, strict=True)))
+                yield info
+                continue
             kind = core.CounterMetricFamily if family.kind == "counter" else core.GaugeMetricFamily
             metric = kind(family.name, family.help, labels=list(family.labels))
             if with_samples:
@@ -61,15 +76,18 @@ def register(
     *,
     registry: CollectorRegistry | None = None,
     history: History | None = None,
+    release_id: str | None = None,
+    service_id: str | None = None,
 ) -> HealthCollector:
     """Register a :class:`HealthCollector` for ``health`` into ``registry``.
 
-    ``registry`` defaults to prometheus-client's global ``REGISTRY``.
+    ``registry`` defaults to prometheus-client's global ``REGISTRY``;
+    ``release_id`` and ``service_id`` label ``healthprobe_info``.
     Registering twice into one registry raises prometheus-client's
     ``ValueError`` about duplicated timeseries.
     """
     client = require("prometheus_client", "prometheus")
-    collector = HealthCollector(health, history)
+    collector = HealthCollector(health, history, release_id=release_id, service_id=service_id)
     target = registry if registry is not None else client.REGISTRY
     target.register(collector)
     return collector

@@ -61,7 +61,8 @@ class StatusChange:
     None for a first reading that was not a pass.  ``outage_seconds`` (on
     ``recovered`` only) is the time since the status first left ``pass``.
     ``reason`` is the check's output, already sanitized by the engine (empty
-    for probes); show it only where your details policy allows.
+    for probes); show it only where your details policy allows.  ``reminder``
+    marks a failure told again because it still lasts (``remind_every``).
     """
 
     scope: Scope
@@ -73,6 +74,7 @@ class StatusChange:
     critical: bool = True
     reason: str = ""
     outage_seconds: float | None = None
+    reminder: bool = False
 
     def describe(self, *, with_reason: bool = True) -> str:
         """One line for a log or a chat message: ``check db failed: <reason>``."""
@@ -80,6 +82,8 @@ class StatusChange:
         text = f"{what} {self.event}"
         if self.event == "degraded":
             text += f" ({self.current.value})"
+        if self.reminder:
+            text += " (still, reminder)"
         if self.outage_seconds is not None:
             text += f" after {self.outage_seconds:.1f} s"
         if with_reason and self.reason and self.event != "recovered":

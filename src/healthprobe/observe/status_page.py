@@ -1,7 +1,8 @@
 """The status page (``/health/ui``): one self-contained HTML document, no script at all.
 
 Everything is inline: one ``<style>`` element allowed by a per-response
-nonce, and an inline SVG sparkline per check.  There is no JavaScript (the
+nonce, and per check two inline SVGs: a status timeline (one mark per
+reading, coloured by its status) and a latency sparkline.  There is no JavaScript (the
 page refreshes itself with ``<meta http-equiv="refresh">``), so the
 Content-Security-Policy can forbid scripts, connections, frames, forms and
 every external fetch.  Every piece of text is HTML-escaped.  It reads the
@@ -25,11 +26,19 @@ if TYPE_CHECKING:
     from healthprobe.engine.health import Health
     from healthprobe.engine.report import CheckReport
 
-__all__ = ["content_security_policy", "new_nonce", "render_status_page", "status_page"]
+__all__ = [
+    "content_security_policy",
+    "new_nonce",
+    "render_status_page",
+    "sparkline",
+    "status_page",
+    "timeline",
+]
 
 CONTENT_TYPE = "text/html; charset=utf-8"
 SPARK_WIDTH = 160
 SPARK_HEIGHT = 28
+TIMELINE_HEIGHT = 14
 
 _CSS = """
 :root{color-scheme:light dark;--pass:#1a7f37;--warn:#b7791f;--unknown:#6e7781;--fail:#cf222e}
@@ -51,7 +60,12 @@ td.num{font-variant-numeric:tabular-nums;text-align:right}
 .sparkline .pt-fail{fill:var(--fail)}
 .sparkline .pt-warn{fill:var(--warn)}
 .sparkline .pt-unknown{fill:var(--unknown)}
-.sparkline .empty{fill:var(--unknown);font-size:10px}
+.sparkline .empty,.timeline .empty{fill:var(--unknown);font-size:10px}
+.timeline{display:block}
+.timeline .tl-pass{fill:var(--pass)}
+.timeline .tl-warn{fill:var(--warn)}
+.timeline .tl-unknown{fill:var(--unknown)}
+.timeline .tl-fail{fill:var(--fail)}
 .reason{color:var(--unknown);font-size:.9em}
 """
 
@@ -129,13 +143,13 @@ def render_status_page(
         for p in (probe_report(health, name) for name in health.probes)
     )
     if not show_checks:
-        rows = '<tr><td colspan="6">Check details are not shown here.</td></tr>'
+        rows = '<tr><td colspan="7">Check details are not shown here.</td></tr>'
     elif report.checks:
         rows = "".join(
             _row(check, history.get(name), show_reasons) for name, check in report.checks.items()
         )
     else:
-        rows = '<tr><td colspan="6">No checks are registered.</td></tr>'
+        rows = '<tr><td colspan="7">No checks are registered.</td></tr>'
     version = f" · version {esc(health.version)}" if health.version else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -152,7 +166,8 @@ def render_status_page(
         f"up {esc(_duration(health.uptime()))} · process {esc(_process(health))}</p>"
         f'<ul class="probes">{probes}</ul></header>'
         '<main><table><thead><tr><th scope="col">Check</th><th scope="col">Status</th>'
-        '<th scope="col">Latency</th><th scope="col">Latency history</th>'
+        '<th scope="col">Latency</th><th scope="col">Status history</th>'
+        '<th scope="col">Latency history</th>'
         '<th scope="col">Uptime</th><th scope="col">Last failure</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></main></body></html>\n"
     )
@@ -169,6 +184,7 @@ def _row(check: CheckReport, memory: CheckHistory, show_reasons: bool) -> str:
         f'data-status="{status.value}"><th scope="row">{esc(check.name)}{critical}</th>'
         f'<td><span class="badge">{esc(status.label)}</span></td>'
         f'<td class="num">{"-" if latency is None else f"{latency:.1f} ms"}</td>'
+        f"<td>{timeline(memory.entries, check.name)}</td>"
         f"<td>{sparkline(memory.entries, check.name)}</td>"
         f'<td class="num">{"-" if ratio is None else f"{ratio * 100:.1f} %"}</td>'
         f"<td>{_last_failure(memory, show_reasons)}</td></tr>"
@@ -199,6 +215,27 @@ def sparkline(entries: tuple[Entry, ...], name: str = "") -> str:
         if entry.status is not Status.PASS
     )
     return f'{head}<polyline points="{line}"/>{dots}</svg>'
+
+
+def timeline(entries: tuple[Entry, ...], name: str = "") -> str:
+    """An inline SVG with one mark per reading in ``entries``, coloured by its status."""
+    head = (
+        f'<svg class="timeline" data-check="{_esc(name)}" data-points="{len(entries)}" '
+        f'width="{SPARK_WIDTH}" height="{TIMELINE_HEIGHT}" '
+        f'viewBox="0 0 {SPARK_WIDTH} {TIMELINE_HEIGHT}" role="img" '
+        f'aria-label="status of the last {len(entries)} readings">'
+    )
+    if not entries:
+        return head + '<text class="empty" x="2" y="11">no readings yet</text></svg>'
+    step = SPARK_WIDTH / len(entries)
+    width = max(step - 1.0, 1.0)  # a one-pixel gap between marks while they fit
+    marks = "".join(
+        f'<rect class="tl-{entry.status.value}" x="{i * step:.1f}" y="0" '
+        f'width="{width:.1f}" height="{TIMELINE_HEIGHT}"><title>'
+        f"{_esc(_when(entry.time))}: {_esc(entry.status.label)}</title></rect>"
+        for i, entry in enumerate(entries)
+    )
+    return f"{head}{marks}</svg>"
 
 
 def _last_failure(memory: CheckHistory, show_reasons: bool) -> str:

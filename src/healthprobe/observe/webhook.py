@@ -3,40 +3,99 @@
 Delivery never delays a probe: a change is put on a bounded queue (O(1),
 never blocking) and a daemon worker thread posts it with the standard
 library's ``urllib``, retrying with exponential backoff while the receiver is
-down or answers 5xx/429.  One worker delivers in order, so a receiver sees
-``failed`` before ``recovered``.  The URL is treated as a secret (Slack and
-most chat webhooks carry their token in it): it never appears in a log line.
+down or answers 5xx/429 (a ``Retry-After`` on 429/503 sets the wait instead,
+up to a cap).  One worker delivers in order, so a receiver sees ``failed``
+before ``recovered``.  The URL is treated as a secret (Slack and most chat
+webhooks carry their token in it): it never appears in a log line.
+
+With a ``secret`` every delivery is signed as Standard Webhooks specifies
+(https://www.standardwebhooks.com): ``webhook-id`` (the same on every retry
+of one change), ``webhook-timestamp`` (Unix seconds of the attempt) and
+``webhook-signature`` (``v1,`` + base64 HMAC-SHA256 of
+``id.timestamp.body`` keyed with the secret's bytes).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import dataclasses
+import datetime as dt
+import email.utils
+import hashlib
+import hmac
 import json
 import logging
+import math
 import queue
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from healthprobe._version import __version__
 from healthprobe.engine.sanitize import describe_exception, sanitize
 
+from .alerting import AlertPolicy, MaintenanceWindow, NetworkGuard
 from .notify import Scope, StatusChange, StatusChanges
 
 if TYPE_CHECKING:
     from healthprobe.engine.health import Health
 
-__all__ = ["WebhookNotifier", "webhook_payload"]
+__all__ = ["Template", "WebhookNotifier", "sign", "webhook_payload"]
 
 logger = logging.getLogger("healthprobe")
 
 _RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: Statuses whose Retry-After header sets the wait before the next attempt.
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
 _STOP = object()
+
+#: ``template(change) -> body``: any JSON-serializable payload shape.
+Template = Callable[[StatusChange], Any]
+
+
+def sign(key: bytes, message_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks ``webhook-signature`` value for one delivery."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def _signing_key(secret: str) -> bytes:
+    """The key bytes of a ``whsec_...`` secret; the error never repeats the secret."""
+    encoded = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) < 16:
+        raise ValueError(
+            "webhook secret must be 'whsec_' followed by the base64 of at least 16 random bytes"
+        )
+    return key
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()[:64]
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # "-0000": UTC, of unknown origin
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    current = time.time() if now is None else now
+    return max(0.0, moment.timestamp() - current)
 
 
 def webhook_payload(
@@ -67,6 +126,7 @@ def webhook_payload(
         "critical": change.critical,
         "time": change.time.isoformat(),
         "outage_seconds": change.outage_seconds,
+        "reminder": change.reminder,
         "text": text,
     }
     if service:
@@ -101,6 +161,19 @@ class WebhookNotifier:
         headers: extra request headers (an ``Authorization`` header, say).
         queue_size: changes waiting beyond this are dropped (and counted).
         with_reasons: include the check's sanitized reason.
+        secret: a Standard Webhooks secret (``whsec_`` + base64 key): sign
+            every delivery (``webhook-id``, ``webhook-timestamp``,
+            ``webhook-signature``).  Never logged.
+        template: ``template(change) -> body``, any JSON-serializable payload
+            (Teams Workflows, PagerDuty Events v2: see
+            :mod:`healthprobe.observe.webhook_templates`); replaces ``style``.
+            A template that raises is logged and that change is skipped.
+        max_retry_after: the longest ``Retry-After`` (seconds) honoured on a
+            429 or 503; a longer one waits this long.
+        notify_after, resolve_after, remind_every, maintenance, network_guard:
+            noise control for this notifier only (probe answers never change);
+            see :class:`~healthprobe.observe.alerting.AlertPolicy`.  Counting
+            readings needs :meth:`attach`.
 
     Subscribe it with :meth:`attach` (or ``StatusChanges.of(health).subscribe``),
     and call :meth:`close` on shutdown to deliver what is queued.
@@ -119,6 +192,14 @@ class WebhookNotifier:
         headers: Mapping[str, str] | None = None,
         queue_size: int = 1000,
         with_reasons: bool = True,
+        secret: str | None = None,
+        template: Template | None = None,
+        max_retry_after: float = 300.0,
+        notify_after: int | dt.timedelta = 1,
+        resolve_after: int | dt.timedelta = 1,
+        remind_every: dt.timedelta | None = None,
+        maintenance: Iterable[MaintenanceWindow] = (),
+        network_guard: NetworkGuard | None = None,
     ) -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
@@ -129,6 +210,31 @@ class WebhookNotifier:
             raise ValueError(
                 "webhook needs attempts >= 1, timeout > 0, 0 <= backoff <= max_backoff"
             )
+        if not (max_retry_after >= 0 and math.isfinite(max_retry_after)):
+            raise ValueError("webhook max_retry_after must be a finite number of seconds >= 0")
+        if template is not None and not callable(template):
+            raise ValueError("webhook template must be a callable: template(change) -> body")
+        self._key = _signing_key(secret) if secret is not None else None
+        #: Noise control, or None when every change is sent.
+        self.policy: AlertPolicy | None = None
+        windows = tuple(maintenance)
+        if (notify_after, resolve_after, remind_every, windows, network_guard) != (
+            1,
+            1,
+            None,
+            (),
+            None,
+        ):
+            self.policy = AlertPolicy(
+                self._enqueue,
+                notify_after=notify_after,
+                resolve_after=resolve_after,
+                remind_every=remind_every,
+                maintenance=windows,
+                network_guard=network_guard,
+            )
+        self.template = template
+        self.max_retry_after = max_retry_after
         self._url = url
         self.style: Literal["json", "slack"] = style
         self.service = service
@@ -149,20 +255,36 @@ class WebhookNotifier:
         self._start_lock = threading.Lock()
         # Scrubbed from any error text we log: the URL and its host (a path of
         # one character would scrub every "/" and say nothing).
-        self._secrets = tuple(s for s in (url, parsed.netloc, parsed.path) if len(s) > 1)
+        self._secrets = tuple(
+            s for s in (url, parsed.netloc, parsed.path, secret or "") if len(s) > 1
+        )
 
     def attach(
         self, health: Health, *, scopes: tuple[Scope, ...] = ("check", "overall")
     ) -> WebhookNotifier:
         """Subscribe to ``health``'s status changes in ``scopes``; returns self."""
-        StatusChanges.of(health).subscribe(self, scopes=scopes)
+        if self.policy is not None:
+            self.policy.attach(health, scopes=scopes)
+        else:
+            StatusChanges.of(health).subscribe(self, scopes=scopes)
         return self
 
     def __call__(self, change: StatusChange) -> None:
         """Queue ``change`` for delivery; never blocks (the subscriber entry point)."""
-        body = webhook_payload(
-            change, style=self.style, service=self.service, with_reasons=self.with_reasons
-        )
+        if self.policy is not None:
+            self.policy(change)
+        else:
+            self._enqueue(change)
+
+    def _enqueue(self, change: StatusChange) -> None:
+        try:
+            body = self._payload(change)
+        except Exception as exc:  # a user's template must not break the probe
+            logger.error(
+                "healthprobe: the webhook template failed: %s",
+                describe_exception(exc, self._secrets),
+            )
+            return
         self._ensure_worker()
         try:
             self._queue.put_nowait(body)
@@ -174,8 +296,17 @@ class WebhookNotifier:
             return
         self.stats.queued += 1
 
+    def _payload(self, change: StatusChange) -> object:
+        if self.template is not None:
+            return self.template(change)
+        return webhook_payload(
+            change, style=self.style, service=self.service, with_reasons=self.with_reasons
+        )
+
     def close(self, timeout: float = 5.0) -> None:
         """Deliver what is queued within ``timeout`` seconds, then stop the worker."""
+        if self.policy is not None:
+            self.policy.close()
         worker = self._worker
         if worker is None:
             return
@@ -206,14 +337,17 @@ class WebhookNotifier:
 
     def _deliver(self, body: object) -> None:
         data = json.dumps(body).encode()
+        # One id per change, the same on every retry: receivers drop duplicates by it.
+        message_id = f"msg_{uuid.uuid4().hex}"
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             self.stats.attempts += 1
-            retry, problem = self._post(data)
+            retry, problem, asked = self._post(data, message_id)
             if problem is None:
                 self.stats.delivered += 1
                 return
-            if not retry or attempt == self.attempts or self._abort.wait(delay):
+            wait = delay if asked is None else min(asked, self.max_retry_after)
+            if not retry or attempt == self.attempts or self._abort.wait(wait):
                 break
             delay = min(delay * 2, self.max_backoff)
         self.stats.failed += 1
@@ -221,17 +355,26 @@ class WebhookNotifier:
             "healthprobe: webhook delivery failed after %d attempt(s): %s", attempt, problem
         )
 
-    def _post(self, data: bytes) -> tuple[bool, str | None]:
-        """One attempt: (worth retrying, problem or None when delivered)."""
+    def _post(self, data: bytes, message_id: str) -> tuple[bool, str | None, float | None]:
+        """One attempt: (worth retrying, problem or None when delivered, Retry-After)."""
+        headers = dict(self._headers)
+        if self._key is not None:
+            stamp = int(time.time())
+            headers["webhook-id"] = message_id
+            headers["webhook-timestamp"] = str(stamp)
+            headers["webhook-signature"] = sign(self._key, message_id, stamp, data)
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
-            self._url, data=data, headers=self._headers, method="POST"
+            self._url, data=data, headers=headers, method="POST"
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - http(s) only, checked in __init__
                 response.read()
         except urllib.error.HTTPError as exc:
+            asked = None
+            if exc.code in _RETRY_AFTER_STATUSES:
+                asked = retry_after(exc.headers.get("Retry-After"))
             exc.close()
-            return exc.code in _RETRY_STATUSES, f"HTTP {exc.code}"
+            return exc.code in _RETRY_STATUSES, f"HTTP {exc.code}", asked
         except (OSError, ValueError) as exc:  # refused, reset, timed out, bad answer
-            return True, describe_exception(exc, self._secrets)
-        return False, None
+            return True, describe_exception(exc, self._secrets), None
+        return False, None, None
