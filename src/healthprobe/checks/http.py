@@ -76,9 +76,23 @@ class HttpCheck:
         self.name = name
         self.timeout = float(timeout)
         codes = (expected_status,) if isinstance(expected_status, int) else expected_status
+        if not isinstance(codes, (str, bytes)):
+            codes = tuple(codes)  # an iterator is read once
+        if isinstance(codes, (str, bytes)) or not all(
+            isinstance(code, int) and not isinstance(code, bool) for code in codes
+        ):
+            # A string would be iterated as characters and never match a status.
+            raise ConfigurationError(
+                f"check {name!r}: expected_status must be an integer or integers"
+            )
         self.expected_status = frozenset(codes)
         if not self.expected_status:
             raise ConfigurationError(f"check {name!r}: expected_status is empty")
+        if headers is not None and not (
+            isinstance(headers, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        ):
+            raise ConfigurationError(f"check {name!r}: headers must map names to strings")
         self.body_match = body_match
         self._headers = dict(headers or {})
         self._auth: tuple[str, str] | None = None
