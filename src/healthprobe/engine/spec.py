@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from . import driver_logs
 from .errors import ConfigurationError
 
 __all__ = [
@@ -134,6 +135,8 @@ def make_spec(
     given = _secrets(secrets, problem)
     declared_secrets = getattr(target, "secrets", ())
     all_secrets = tuple(s for s in (*given, *(declared_secrets or ())) if isinstance(s, str) and s)
+    # The check's driver logs too (httpcore at DEBUG names its host): scrub those records.
+    driver_logs.declare(all_secrets)
     return CheckSpec(
         name=resolved_name,
         call=call,
