@@ -4,13 +4,16 @@ It needs nothing but this repository: an SQLite database file (created under
 ``demo-data/``), the disk the repository sits on, and a custom check you can
 break and mend from the browser.  Run it with ``make demo`` (or
 ``python -m examples.demo``); ``HEALTHPROBE_DEMO_HOST`` / ``HEALTHPROBE_DEMO_PORT``
-move it from 127.0.0.1:8000.
+move it from 127.0.0.1:8000.  On a busy port it says so, and which variable
+moves it; the URLs to try are printed once the server really answers.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,19 +100,48 @@ URLS = (
 )
 
 
-def main() -> None:
-
+def main() -> int:
+    """Bind the port first (a busy one is one clear line), then serve the demo."""
     host = os.environ.get("HEALTHPROBE_DEMO_HOST", "127.0.0.1")
     port = int(os.environ.get("HEALTHPROBE_DEMO_PORT", "8000"))
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(
+            f"healthprobe demo: cannot listen on {host}:{port}: {reason}.\n"
+            f"Set HEALTHPROBE_DEMO_PORT (or HEALTHPROBE_DEMO_HOST) to move it, e.g.\n"
+            f"  HEALTHPROBE_DEMO_PORT={port + 1 if port else 8001} make demo",
+            file=sys.stderr,
+        )
+        return 1
     app = build_app()
-    base = f"http://{host}:{port}"
-    print(f"healthprobe demo on {base} (Ctrl-C to stop)")
-    for url in URLS:
-        print(f"  curl -i {base}{url}")
-    print(f"  curl -X POST {base}/demo/recommendations/down   # degrade the service")
-    print(f"  curl -X POST {base}/demo/recommendations/up     # and mend it", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{sock.getsockname()[1]}"
+    server = _Announcing(uvicorn.Config(app, host=host, port=port, log_level="warning"), base)
+    server.run(sockets=[sock])
+    return 0
+
+
+class _Announcing(uvicorn.Server):
+    """uvicorn's server, printing the URLs to try once it answers on them."""
+
+    def __init__(self, config: uvicorn.Config, base: str) -> None:
+        super().__init__(config)
+        self.base = base
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.started:
+            return
+        base = self.base
+        print(f"healthprobe demo on {base} (Ctrl-C to stop)")
+        for url in URLS:
+            print(f"  curl -i {base}{url}")
+        print(f"  curl -X POST {base}/demo/recommendations/down   # degrade the service")
+        print(f"  curl -X POST {base}/demo/recommendations/up     # and mend it", flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

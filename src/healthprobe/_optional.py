@@ -9,7 +9,14 @@ __all__ = ["MissingDependencyError", "require"]
 
 
 class MissingDependencyError(ImportError):
-    """An optional package healthprobe needs for this feature is not installed."""
+    """An optional package healthprobe needs for this feature is not installed.
+
+    ``extra`` is the extra that provides it (``pip install 'healthprobe[extra]'``).
+    """
+
+    def __init__(self, message: str, *, extra: str = "") -> None:
+        super().__init__(message)
+        self.extra = extra
 
 
 def require(module: str, extra: str, *, package: str | None = None) -> ModuleType:
@@ -31,5 +38,6 @@ def require(module: str, extra: str, *, package: str | None = None) -> ModuleTyp
         wanted = package or top
         raise MissingDependencyError(
             f"{module!r} is not installed; it is needed here. "
-            f"Install it with: pip install 'healthprobe[{extra}]' (it provides {wanted})"
+            f"Install it with: pip install 'healthprobe[{extra}]' (it provides {wanted})",
+            extra=extra,
         ) from exc

@@ -193,3 +193,27 @@ async def test_a_failing_sync_check_leaks_nothing_into_the_logs(
     leaked = [r.getMessage() for r in caplog.records if "S3cret" in r.getMessage()]
     leaked += [str(r.exc_info) for r in caplog.records if r.exc_info]
     assert not leaked, leaked
+
+
+@pytest.mark.asyncio
+async def test_a_dsn_split_over_lines_reaches_no_format_and_no_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # issue 17.3: the text was flattened to one line after the URL match, so the password
+    # and host of a DSN a driver wrapped over lines reached every authorized format.
+    health = Health(version="1")
+    health.add(Switch("db", RuntimeError("could not connect\npostgresql://app:PW\n@dbhost/app")))
+    health.lifecycle.mark_started()
+    app = HealthMiddleware(starlette_app(), health, drain=None, details="always")
+    with caplog.at_level(logging.DEBUG):
+        async with _client(app) as client:
+            for path, headers in [*REQUESTS, ("/health/ui", {})]:
+                response = await client.get(path, headers=headers)
+                assert "PW" not in response.text, (path, response.text)
+                assert "dbhost" not in response.text, (path, response.text)
+            body = (await client.get("/readyz?verbose")).text
+    assert "postgresql://***@***/app" in body
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "could not connect postgresql://***@***/app" in logged
+    assert "PW" not in logged
+    assert "dbhost" not in logged

@@ -53,8 +53,8 @@ async def test_ten_thousand_readyz_requests_log_one_failure_and_one_recovery(
     assert got == [
         ("failed", "check", logging.ERROR),
         ("failed", "overall", logging.ERROR),
-        ("recovered", "check", logging.INFO),
-        ("recovered", "overall", logging.INFO),
+        ("recovered", "check", logging.ERROR),  # at the level of its failure (issue 13.12)
+        ("recovered", "overall", logging.ERROR),
     ]
     # and nothing else: no record per request from any layer
     assert len([r for r in caplog.records if r.name.startswith("healthprobe")]) == 4

@@ -42,6 +42,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             code = 503 if word == "fail" else 200
             doc = {"status": word, "output": f"the target says {word}"}
             self._send(code, "application/health+json; charset=utf-8", json.dumps(doc).encode())
+        elif path == "/ietf-large-output":
+            # issue 17.2: a 60 kB reason once froze the service for 5-6 s (quadratic scrubbing).
+            doc = {"status": "fail", "output": "upstream said: " + "A" * 60_000}
+            self._send(503, "application/health+json", json.dumps(doc).encode())
+        elif path == "/ietf-huge":
+            doc = {"status": "pass", "output": "x" * 200_000}
+            self._send(200, "application/health+json", json.dumps(doc).encode())
+        elif path == "/late-match":
+            self._send(200, "text/plain", b"." * 100_000 + b"version 1.4.2")
         elif path == "/ietf-garbage":
             self._send(200, "application/health+json", b"not json")
         elif path == "/private":
@@ -219,3 +228,42 @@ def test_credential_headers_are_declared_secret() -> None:
     )
     assert f"Bearer {CANARY}" in check.secrets
     assert "application/json" not in check.secrets
+
+
+@pytest.mark.asyncio
+async def test_a_large_reason_neither_stalls_the_loop_nor_is_kept_whole(
+    server: _CountingServer,
+) -> None:
+    import asyncio
+    import time
+
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while not stop.is_set():
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    result = await one(HttpCheck(url(server, "/ietf-large-output"), timeout=30))
+    stop.set()
+    await tick
+    assert result.status is Status.FAIL
+    assert result.output.startswith("the target reports fail (HTTP 503): upstream said: AAA")
+    assert len(result.output) <= 500
+    # Generous for a loaded machine: the event loop was held 4.9-6.1 s before.
+    assert max(gaps) < 0.5, max(gaps)
+
+
+@pytest.mark.asyncio
+async def test_only_the_first_64_kib_of_a_body_are_read(server: _CountingServer) -> None:
+    huge = await one(HttpCheck(url(server, "/ietf-huge")))
+    assert huge.status is Status.FAIL
+    assert huge.output == "HTTP 200: the health+json body is larger than 64 KiB"
+    late = await one(HttpCheck(url(server, "/late-match"), body_match="version 1.4.2"))
+    assert late.status is Status.FAIL
+    assert late.output == "HTTP 200, but the body does not match (in its first 64 KiB)"

@@ -60,8 +60,8 @@ async def test_failure_and_recovery_are_logged_once_each_with_the_outage_length(
     assert events(caplog) == [
         ("failed", "check", "db", logging.ERROR),
         ("failed", "overall", "health", logging.ERROR),
-        ("recovered", "check", "db", logging.INFO),
-        ("recovered", "overall", "health", logging.INFO),
+        ("recovered", "check", "db", logging.ERROR),
+        ("recovered", "overall", "health", logging.ERROR),
     ]
     failed, _, recovered, _ = records(caplog)
     assert failed.getMessage().startswith("healthprobe: check db failed: ConnectionError")
@@ -255,3 +255,71 @@ def test_sync_runs_on_the_engine_thread_are_observed_too(
     finally:
         health.stop()
     assert [(e, n) for e, _, n, _ in events(caplog)] == [("failed", "db"), ("recovered", "db")]
+
+
+# issue 13.12: a recovery is logged at the level its failure had, so default logging
+# (WARNING and up) that showed the failure shows the recovery too.
+@pytest.mark.asyncio
+async def test_a_recovery_is_logged_at_the_level_of_its_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="healthprobe")  # what default logging shows
+    health = Health()
+    critical, optional = Switch(), Switch()
+    health.add(critical, name="db")
+    health.add(optional, name="cache", critical=False)
+    TransitionLog(health, scopes=("check",))
+    await health.arun()
+    critical.ok = optional.ok = False
+    await health.arun()
+    critical.ok = optional.ok = True
+    await health.arun()
+    assert sorted(events(caplog)) == sorted(
+        [
+            ("failed", "check", "db", logging.ERROR),
+            ("failed", "check", "cache", logging.WARNING),
+            ("recovered", "check", "db", logging.ERROR),
+            ("recovered", "check", "cache", logging.WARNING),
+        ]
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_recovery_after_a_worsening_outage_takes_its_worst_level(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="healthprobe")
+    health = Health()
+    state = {"now": CheckResult.passed()}
+
+    async def db() -> CheckResult:
+        return state["now"]
+
+    health.add(db, name="db")
+    TransitionLog(health, scopes=("check",))
+    await health.arun()
+    for result in (CheckResult.warned("slow"), CheckResult.failed("down"), CheckResult.passed()):
+        state["now"] = result
+        await health.arun()
+    assert [(e, level) for e, _, _, level in events(caplog)] == [
+        ("degraded", logging.WARNING),
+        ("failed", logging.ERROR),
+        ("recovered", logging.ERROR),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_an_explicit_recovered_level_is_used_as_it_is(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="healthprobe")
+    health = Health()
+    switch = Switch()
+    health.add(switch, name="db")
+    TransitionLog(health, levels={"recovered": logging.INFO}, scopes=("check",))
+    await health.arun()
+    switch.ok = False
+    await health.arun()
+    switch.ok = True
+    await health.arun()
+    assert [level for *_, level in events(caplog)] == [logging.ERROR, logging.INFO]

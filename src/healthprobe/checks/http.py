@@ -31,8 +31,11 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpCheck"]
 
-#: At most this much of a body is read (a health endpoint answers in a few hundred bytes).
-MAX_BODY = 1024 * 1024
+#: At most this much of a body is read, matched and parsed (a health endpoint answers in a
+#: few hundred bytes; a larger body is cut here, before anything on the event loop reads it).
+MAX_BODY = 64 * 1024
+#: At most this much of a target's own reason (health+json ``output``) is kept.
+MAX_REASON = 300
 HEALTH_JSON = "application/health+json"
 #: Headers whose values are credentials, never to be shown.
 _SECRET_HEADER = re.compile(r"auth|token|key|secret|cookie|session|password", re.IGNORECASE)
@@ -73,9 +76,23 @@ class HttpCheck:
         self.name = name
         self.timeout = float(timeout)
         codes = (expected_status,) if isinstance(expected_status, int) else expected_status
+        if not isinstance(codes, (str, bytes)):
+            codes = tuple(codes)  # an iterator is read once
+        if isinstance(codes, (str, bytes)) or not all(
+            isinstance(code, int) and not isinstance(code, bool) for code in codes
+        ):
+            # A string would be iterated as characters and never match a status.
+            raise ConfigurationError(
+                f"check {name!r}: expected_status must be an integer or integers"
+            )
         self.expected_status = frozenset(codes)
         if not self.expected_status:
             raise ConfigurationError(f"check {name!r}: expected_status is empty")
+        if headers is not None and not (
+            isinstance(headers, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+        ):
+            raise ConfigurationError(f"check {name!r}: headers must map names to strings")
         self.body_match = body_match
         self._headers = dict(headers or {})
         self._auth: tuple[str, str] | None = None
@@ -116,7 +133,7 @@ class HttpCheck:
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
-                if len(body) >= MAX_BODY:
+                if len(body) > MAX_BODY:
                     break
             return self.judge(
                 response.status_code, response.headers.get("content-type"), bytes(body)
@@ -131,11 +148,24 @@ class HttpCheck:
                 await client.aclose()
 
     def judge(self, status_code: int, content_type: str | None, body: bytes) -> CheckResult:
-        """The result for one response (pure: no I/O)."""
+        """The result for one response (pure: no I/O).
+
+        Only the first :data:`MAX_BODY` bytes of ``body`` are read: a
+        health+json document longer than that fails (it cannot be parsed
+        whole), and ``body_match`` is searched for in that much only.
+        """
+        oversized = len(body) > MAX_BODY
+        body = body[:MAX_BODY]
         details: dict[str, Any] = {"http_status": status_code}
         expected = status_code in self.expected_status
         media_type = (content_type or "").split(";", 1)[0].strip().lower()
         if media_type == HEALTH_JSON:
+            if oversized:
+                return CheckResult.failed(
+                    f"HTTP {status_code}: the health+json body is larger than"
+                    f" {MAX_BODY // 1024} KiB",
+                    details=details,
+                )
             return _judge_health_json(body, expected, details)
         if not expected:
             return CheckResult.failed(
@@ -149,8 +179,9 @@ class HttpCheck:
                 else self.body_match.search(text) is not None
             )
             if not found:
+                where = f" (in its first {MAX_BODY // 1024} KiB)" if oversized else ""
                 return CheckResult.failed(
-                    f"HTTP {status_code}, but the body does not match", details=details
+                    f"HTTP {status_code}, but the body does not match{where}", details=details
                 )
         return CheckResult.passed(f"HTTP {status_code}", details=details)
 
@@ -172,6 +203,9 @@ def _judge_health_json(body: bytes, expected: bool, details: dict[str, Any]) -> 
         )
     details["target_status"] = status.value
     reason = document.get("output") or document.get("description")
+    # The target's reason is kept short: it is scrubbed and stored with every reading.
+    if isinstance(reason, str) and len(reason) > MAX_REASON:
+        reason = reason[: MAX_REASON - 1] + "…"
     suffix = f": {reason}" if isinstance(reason, str) and reason else ""
     if status is Status.FAIL:
         return CheckResult.failed(f"the target reports fail (HTTP {code}){suffix}", details=details)

@@ -3,8 +3,10 @@
 No server is involved: the checks run once, concurrently, each bounded by
 its timeout, and the process exits with the verdict: 0 on pass or warn, 1
 on fail (``--strict``: warn fails too), 2 when the config file is bad (the
-message names the file and the key).  This replaces the hand-written
-``health_check.py`` of CI pipelines and cron jobs.
+message names the file and the key; a file without checks is bad too).
+``--validate`` reads the whole file (``[serve]`` included) and builds every
+check, running none: exit 0 when it is valid, 2 when it is not.  This
+replaces the hand-written ``health_check.py`` of CI pipelines and cron jobs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from healthprobe.config import load
 from healthprobe.engine.errors import ConfigurationError, UnknownProbeError
 from healthprobe.engine.health import Health
 from healthprobe.engine.report import Report
@@ -23,6 +24,8 @@ from healthprobe.engine.status import Status
 from healthprobe.http.policy import Detail
 from healthprobe.http.render_ietf import render_ietf as _render_ietf
 from healthprobe.http.render_json import render_json as _render_json
+
+from ._config import load_and_build
 
 __all__ = ["main", "render_ietf", "render_json", "render_table"]
 
@@ -48,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--probe", default=None, help="run only this probe's checks (live, ready, startup...)"
     )
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="read the file and build its checks, run none (exit 0 valid, 2 not)",
+    )
     return parser
 
 
@@ -55,14 +63,23 @@ def main(argv: Sequence[str]) -> int:
     """Run ``healthprobe check`` with ``argv`` (the arguments after ``check``)."""
     args = _parser().parse_args(argv)
     try:
-        config = load(args.config)
-        health = config.build()
+        config, health = load_and_build(args.config, require_checks=True)
     except ConfigurationError as exc:  # ConfigError, or a missing driver's extra
         sys.stderr.write(f"healthprobe: bad config: {exc}\n")
         return 2
     except ImportError as exc:
         sys.stderr.write(f"healthprobe: {args.config}: {exc}\n")
         return 2
+    if args.validate:
+        try:
+            names = health.names(args.probe)
+        except UnknownProbeError as exc:
+            sys.stderr.write(f"healthprobe: --probe: {exc}\n")
+            return 2
+        finally:
+            health.stop()  # close whatever a constructor opened; nothing ran
+        sys.stdout.write(f"{config.path}: valid, {len(names)} checks: {', '.join(names)}\n")
+        return 0
     try:
         try:
             report = health.run(args.probe)

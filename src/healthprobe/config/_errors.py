@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from healthprobe.engine.errors import ConfigurationError
 
-__all__ = ["ConfigError"]
+__all__ = ["ConfigError", "MissingDriverError"]
 
 
 class ConfigError(ConfigurationError):
@@ -21,3 +21,15 @@ class ConfigError(ConfigurationError):
         self.problem = problem
         where = f"{path}: {key}" if key else path
         super().__init__(f"{where}: {problem}")
+
+
+class MissingDriverError(ConfigError):
+    """A check's driver (an optional extra) is not installed.
+
+    ``extras`` names the extras to install; :meth:`Config.build` gathers every
+    check's into one error, so one ``pip install`` fixes them all.
+    """
+
+    def __init__(self, path: str, key: str, problem: str, *, extras: tuple[str, ...]) -> None:
+        super().__init__(path, key, problem)
+        self.extras = extras

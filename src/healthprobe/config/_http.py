@@ -20,13 +20,17 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.health import Health
+from healthprobe.engine.sanitize import sanitize
 from healthprobe.http.handler import ProbeHandler
+from healthprobe.http.policy import DetailsPolicy
 from healthprobe.integrations._endpoints import make_handler
 
 from ._errors import ConfigError
-from ._registry import type_problem
+from ._registry import nearest, type_problem
 
-__all__ = ["SERVE_ONLY", "http_options", "serve_options"]
+__all__ = ["SERVE_ONLY", "check_handler", "http_options", "serve_options"]
 
 #: Keys only ``healthprobe serve`` reads (an app chooses its own host and port).
 SERVE_ONLY = {"host": "a string", "port": "an integer", "access_log": "true or false"}
@@ -63,13 +67,58 @@ def http_options(serve: Mapping[str, Any], path: str) -> dict[str, Any]:
             continue
         param = accepted.get(name)
         if param is None:
-            known = ", ".join(sorted([*accepted, "drain", *SERVE_ONLY]))
-            raise ConfigError(path, key, f"unknown key (expected one of: {known})")
-        problem = type_problem(param.annotation, value)
+            known = sorted([*accepted, "drain", *SERVE_ONLY])
+            hint = nearest(name, known)
+            raise ConfigError(path, key, f"unknown key{hint} (expected one of: {', '.join(known)})")
+        problem = type_problem(param.annotation, value) or _value_problem(name, value)
         if problem:
             raise ConfigError(path, key, problem)
         options[name] = value
     return options
+
+
+_PATH_RULE = "must start with '/' and not end with one"
+_PATHS = ("prefix", "metrics_path", "ui_path")
+_CODES = {"warn_status": (200, 429), "draining_status": (503, 404)}
+
+
+def _value_problem(name: str, value: object) -> str | None:  # noqa: PLR0911 - one rule per option
+    """What is wrong with an option's value, in words that never repeat a string value."""
+    if name == "details" and value not in DetailsPolicy.MODES:
+        return f"must be one of {', '.join(DetailsPolicy.MODES)}"
+    if name == "token" and isinstance(value, str) and len(value) < 16:
+        return "must be at least 16 characters long"
+    if name in _PATHS and isinstance(value, str):
+        if name == "prefix" and value == "":
+            return None
+        if not value.startswith("/") or value.endswith("/"):
+            return _PATH_RULE + (" (or be empty)" if name == "prefix" else "")
+    if name in _CODES and value not in _CODES[name]:
+        first, second = _CODES[name]
+        return f"must be {first} or {second}, not {value!r}"
+    if name == "ui_refresh" and isinstance(value, int) and value < 1:
+        return f"must be a whole number of seconds >= 1, not {value!r}"
+    return None
+
+
+def check_handler(
+    options: Mapping[str, Any], health: Mapping[str, Any], path: str, secrets: list[str]
+) -> None:
+    """Build the probe handler ``options`` describe once, so nothing is left for later to reject.
+
+    ``health`` is the ``[health]`` table (its groups are probes a path may
+    name); a problem there is reported when the config is built.  The
+    message never repeats a value of ``[serve]`` (``secrets``).
+    """
+    try:
+        throwaway = Health(**health)
+    except (ConfigurationError, TypeError):
+        return
+    handler_options = {k: v for k, v in options.items() if k != "drain"}
+    try:
+        make_handler(throwaway, **handler_options)
+    except (ConfigurationError, ValueError, TypeError) as exc:
+        raise ConfigError(path, "serve", sanitize(exc, secrets)) from None
 
 
 def serve_options(serve: Mapping[str, Any], path: str) -> dict[str, Any]:

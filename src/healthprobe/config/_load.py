@@ -35,18 +35,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from healthprobe._optional import require
+from healthprobe._optional import MissingDependencyError, require
 from healthprobe.checks._dsn import dsn_secrets
 from healthprobe.engine.errors import ConfigurationError
 from healthprobe.engine.health import Health
 from healthprobe.engine.sanitize import sanitize
-from healthprobe.engine.spec import validate_name
+from healthprobe.engine.spec import BUILTIN_PROBES, validate_name
 
 from ._adapters import OwnedEngine
 from ._env import substitute
-from ._errors import ConfigError
-from ._http import http_options, serve_options
-from ._registry import BUILTIN_CHECKS, Builtin, build_check, import_object
+from ._errors import ConfigError, MissingDriverError
+from ._http import check_handler, http_options, serve_options
+from ._registry import BUILTIN_CHECKS, Builtin, build_check, import_object, missing_driver, nearest
 
 __all__ = ["ENGINE_OPTIONS", "CheckConfig", "Config", "load"]
 
@@ -101,26 +101,49 @@ class Config:
     def build(self) -> Health:
         """A Health with every enabled check constructed and registered.
 
-        Imports each check's module (and, through it, its driver) now; a
-        missing driver, or an option the constructor rejects, is a
-        :class:`ConfigError` naming the check's key.
+        Imports each check's module (and, through it, its driver) now; an
+        option the constructor rejects is a :class:`ConfigError` naming the
+        check's key.  Missing drivers are gathered: one
+        :class:`~healthprobe.config.MissingDriverError` names every check that
+        needs one and the single ``pip install`` that provides them all.
         """
         try:
             health = Health(**self.health)
         except ConfigurationError as exc:
-            raise ConfigError(self.path, "health", str(exc)) from None
+            # Never repeat a value of the table (the error type's contract).
+            problem = sanitize(exc, _strings_in(self.health))
+            raise ConfigError(self.path, "health", problem) from None
+        missing: list[MissingDriverError] = []
         for check in self.checks:
             if check.engine.get("enabled", True) is False:
                 continue
             key = f"checks.{check.name}"
-            target = _construct(check, self.path, key)
+            try:
+                target = _construct(check, self.path, key)
+            except MissingDriverError as exc:
+                missing.append(exc)
+                continue
             engine = {k: v for k, v in check.engine.items() if k != "enabled"}
             engine["secrets"] = check.secrets
             try:
                 health.add(target, name=check.name, **engine)
             except ConfigurationError as exc:
-                raise ConfigError(self.path, key, sanitize(exc, check.secrets)) from None
+                problem = sanitize(exc, (*check.secrets, *_strings_in(check.engine)))
+                raise ConfigError(self.path, key, problem) from None
+        if missing:
+            raise _all_missing(missing, self.path)
         return health
+
+
+def _all_missing(missing: list[MissingDriverError], path: str) -> MissingDriverError:
+    if len(missing) == 1:
+        return missing[0]
+    extras = tuple(dict.fromkeys(extra for exc in missing for extra in exc.extras))
+    needs = ", ".join(f"{exc.key} ({', '.join(exc.extras) or exc.problem})" for exc in missing)
+    problem = f"{len(missing)} checks need a driver that is not installed: {needs}"
+    if extras:
+        problem += f"; install them with: pip install 'healthprobe[{','.join(extras)}]'"
+    return MissingDriverError(path, "checks", problem, extras=extras)
 
 
 def load(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Config:
@@ -157,15 +180,49 @@ def parse(data: Mapping[str, Any], *, path: str, environ: Mapping[str, str]) -> 
     for key in ("groups", "unknown_passes"):
         if key in health:
             _strings(health[key], path, f"health.{key}")
+    probes = _probes(health, path)
     serve = substitute(dict(_table(data, "serve", path)), environ, path=path, key="serve", found=[])
     serve_options(serve, path)
-    http_options(serve, path)  # validated now: a bad [serve] is a bad config everywhere
+    # Validated now, to the end (the handler is built once, on a throwaway Health):
+    # a bad [serve] is a bad config for `check` as much as for `serve`.
+    check_handler(http_options(serve, path), health, path, _strings_in(serve))
     checks_table = _table(data, "checks", path)
-    checks = tuple(_check(name, table, path, environ) for name, table in checks_table.items())
+    checks = tuple(
+        _check(name, table, path, environ, probes) for name, table in checks_table.items()
+    )
     return Config(path=path, health=health, serve=serve, checks=checks)
 
 
-def _check(name: str, table: object, path: str, environ: Mapping[str, str]) -> CheckConfig:
+_KNOWN_PROBES = f"known: {', '.join(BUILTIN_PROBES)} and the [health] groups"
+
+
+def _probes(health: Mapping[str, Any], path: str) -> frozenset[str]:
+    """The probes ``[health]`` declares, validated without repeating a name."""
+    probes = list(BUILTIN_PROBES)
+    for group in health.get("groups", ()):
+        try:
+            validate_name(group, what="probe")
+        except ConfigurationError:
+            raise ConfigError(
+                path, "health.groups", "holds an invalid name (1-64 of A-Za-z0-9_.-)"
+            ) from None
+        if group in probes:
+            raise ConfigError(
+                path,
+                "health.groups",
+                f"declares a probe twice, or a built-in one ({', '.join(BUILTIN_PROBES)})",
+            )
+        probes.append(group)
+    if not set(health.get("unknown_passes", ())) <= set(probes):
+        raise ConfigError(
+            path, "health.unknown_passes", f"names an unknown probe ({_KNOWN_PROBES})"
+        )
+    return frozenset(probes)
+
+
+def _check(
+    name: str, table: object, path: str, environ: Mapping[str, str], probes: frozenset[str]
+) -> CheckConfig:
     key = f"checks.{name}"
     try:
         validate_name(name)
@@ -187,6 +244,8 @@ def _check(name: str, table: object, path: str, environ: Mapping[str, str]) -> C
         raise ConfigError(path, f"{key}.callable", "must look like 'package.module:function'")
     engine = {k: table.pop(k) for k in ENGINE_OPTIONS if k in table}
     _engine_options(engine, path, key)
+    if not set(engine.get("probes", ())) <= probes:
+        raise ConfigError(path, f"{key}.probes", f"names an unknown probe ({_KNOWN_PROBES})")
     declared = tuple(engine.pop("secrets", ()))
     return CheckConfig(
         name=name,
@@ -210,7 +269,7 @@ def _engine_options(engine: dict[str, Any], path: str, key: str) -> None:  # noq
             value = engine[option]
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(
-                    path, f"{key}.{option}", f"must be an integer >= 1, not {value!r}"
+                    path, f"{key}.{option}", f"must be an integer >= 1, not {_shown(value)}"
                 )
     for option in ("critical", "enabled"):
         if option in engine:
@@ -230,6 +289,8 @@ def _construct(check: CheckConfig, path: str, key: str) -> object:
         entry: Builtin = BUILTIN_CHECKS[check.type]
         try:
             factory = entry.load()
+        except MissingDependencyError as exc:
+            raise missing_driver(exc, path, f"{key}.type") from None
         except ImportError as exc:
             raise ConfigError(path, f"{key}.type", sanitize(exc)) from None
         params = _param_names(factory)
@@ -239,11 +300,18 @@ def _construct(check: CheckConfig, path: str, key: str) -> object:
             options["name"] = check.name
         if "timeout" in params and "timeout" in check.engine:
             options["timeout"] = check.engine["timeout"]
-        # A DSN written in the file (not from ${VAR}) is no less secret.
+        # A DSN written in the file (not from ${VAR}) is no less secret; and no
+        # message repeats a value of the table, written there or substituted.
         value = options.get(entry.target) if entry.target else None
-        secrets = (*check.secrets, *(dsn_secrets(value) if isinstance(value, str) else ()))
+        secrets = (
+            *check.secrets,
+            *(dsn_secrets(value) if isinstance(value, str) else ()),
+            *_strings_in(options),
+        )
         try:
             convert = entry.converter()
+        except MissingDependencyError as exc:
+            raise missing_driver(exc, path, f"{key}.type") from None
         except ImportError as exc:
             raise ConfigError(path, f"{key}.type", sanitize(exc)) from None
         created: list[object] = []  # what the converter made (an engine) is ours to close
@@ -263,6 +331,7 @@ def _construct(check: CheckConfig, path: str, key: str) -> object:
             secrets=secrets,
             convert=None if convert is None else keep,
             toml_only=True,
+            engine_keys=ENGINE_OPTIONS,
         )
         return OwnedEngine(built, created[0]) if created else built
     assert check.callable is not None
@@ -276,7 +345,15 @@ def _construct(check: CheckConfig, path: str, key: str) -> object:
     if not callable(obj):
         raise ConfigError(path, f"{key}.callable", "has options, so it must be a factory")
     # Options given: the object is a factory (a class or function) called with them.
-    return build_check(obj, options, target=None, path=path, key=key, secrets=check.secrets)
+    return build_check(
+        obj,
+        options,
+        target=None,
+        path=path,
+        key=key,
+        secrets=(*check.secrets, *_strings_in(options)),
+        engine_keys=ENGINE_OPTIONS,
+    )
 
 
 def _param_names(factory: Callable[..., object]) -> set[str]:
@@ -302,7 +379,27 @@ def _only(table: Mapping[str, Any], allowed: tuple[str, ...], path: str, prefix:
     for name in table:
         if name not in allowed:
             where = f"{prefix}.{name}" if prefix else name
-            raise ConfigError(path, where, f"unknown key (expected one of: {', '.join(allowed)})")
+            hint = nearest(name, allowed)
+            problem = f"unknown key{hint} (expected one of: {', '.join(allowed)})"
+            raise ConfigError(path, where, problem)
+
+
+def _shown(value: object) -> str:
+    """How a message shows a bad value: a number as itself, anything else by its type only."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    return "a " + type(value).__name__
+
+
+def _strings_in(value: object) -> list[str]:
+    """Every string value inside ``value`` (what no message may repeat)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for item in value.values() for s in _strings_in(item)]
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in _strings_in(item)]
+    return []
 
 
 def _expect(value: object, kind: type, label: str, path: str, key: str) -> None:
@@ -316,8 +413,7 @@ def _number(value: object, path: str, key: str, *, positive: bool) -> None:
         ok = math.isfinite(value) and (value > 0 if positive else value >= 0)
     if not ok:
         what = "a positive number" if positive else "zero or a positive number"
-        shown = repr(value) if isinstance(value, (int, float)) else "a " + type(value).__name__
-        raise ConfigError(path, key, f"must be {what} of seconds, not {shown}")
+        raise ConfigError(path, key, f"must be {what} of seconds, not {_shown(value)}")
 
 
 def _strings(value: object, path: str, key: str) -> None:

@@ -12,15 +12,17 @@ the config file the day it is added, with no second list to maintain.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from healthprobe._optional import MissingDependencyError
 from healthprobe.engine.errors import ConfigurationError
 from healthprobe.engine.sanitize import describe_exception, sanitize
 
-from ._errors import ConfigError
+from ._errors import ConfigError, MissingDriverError
 
 __all__ = [
     "BUILTIN_CHECKS",
@@ -28,6 +30,8 @@ __all__ = [
     "build_check",
     "constructor_keys",
     "import_object",
+    "missing_driver",
+    "nearest",
     "type_problem",
 ]
 
@@ -99,6 +103,17 @@ BUILTIN_CHECKS: Mapping[str, Builtin] = {
 }
 
 
+def nearest(name: str, known: Sequence[str]) -> str:
+    """``"; did you mean 'timeout'?"`` for a key close to one in ``known``, else ``""``."""
+    found = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+    return f"; did you mean {found[0]!r}?" if found else ""
+
+
+def missing_driver(exc: MissingDependencyError, path: str, key: str) -> MissingDriverError:
+    """The :class:`MissingDriverError` at ``key`` for a missing optional package."""
+    return MissingDriverError(path, key, sanitize(exc), extras=(exc.extra,) if exc.extra else ())
+
+
 def import_object(spec: str) -> object:
     """Import ``package.module:attribute`` (the attribute may be dotted)."""
     module_name, colon, attribute = spec.partition(":")
@@ -153,18 +168,24 @@ def build_check(
     secrets: Sequence[str],
     convert: Callable[[object], object] | None = None,
     toml_only: bool = False,
+    engine_keys: Sequence[str] = (),
 ) -> object:
     """Call ``factory`` with ``options``; a problem is a :class:`ConfigError` at ``key``.
 
     Keys are checked against the constructor's parameters and simple
     annotated types (numbers, booleans, strings, lists) before the call, so
-    the common mistakes name their exact key; what the constructor itself
-    rejects is reported at the check's key, sanitized of ``secrets``.
+    the common mistakes name their exact key; an unknown key lists the
+    constructor's keys and ``engine_keys`` (the options every check takes)
+    and suggests the nearest.  What the constructor itself rejects is
+    reported at the check's key, sanitized of ``secrets``; a missing driver
+    is a :class:`MissingDriverError`.
     """
 
     def _converted(function: Callable[[object], object], value: object, where: str) -> object:
         try:
             return function(value)
+        except MissingDependencyError as exc:
+            raise missing_driver(exc, path, where) from None
         except Exception as exc:
             raise ConfigError(path, where, describe_exception(exc, secrets)) from None
 
@@ -174,8 +195,13 @@ def build_check(
     for name, value in options.items():
         param = accepted.get(name)
         if param is None:
-            known = ", ".join(sorted(set(accepted) - {"name"})) or "none"
-            raise ConfigError(path, f"{key}.{name}", f"unknown option (this check takes: {known})")
+            own = sorted(set(accepted) - {"name"})
+            hint = nearest(name, [*own, *engine_keys])
+            listed = f"this check takes: {', '.join(own) or 'none'}"
+            others = sorted(set(engine_keys) - set(own))
+            if others:
+                listed += f"; every check takes: {', '.join(others)}"
+            raise ConfigError(path, f"{key}.{name}", f"unknown option{hint} ({listed})")
         problem = type_problem(param.annotation, value)
         if problem:
             raise ConfigError(path, f"{key}.{name}", problem)
@@ -194,6 +220,8 @@ def build_check(
     # sanitized line naming the key, never a traceback.
     try:
         return factory(*args, **kwargs)
+    except MissingDependencyError as exc:
+        raise missing_driver(exc, path, key) from None
     except ConfigurationError as exc:
         raise ConfigError(path, key, sanitize(exc, secrets)) from None
     except Exception as exc:
@@ -208,6 +236,36 @@ _SIMPLE: dict[str, tuple[str, Callable[[object], bool]]] = {
     "None": ("", lambda v: False),  # TOML has no null: None only means "optional"
 }
 _SEQUENCE_OF_STR = ("Sequence[str]", "list[str]", "tuple[str, ...]", "Iterable[str]")
+_SEQUENCE_OF_INT = ("Sequence[int]", "list[int]", "tuple[int, ...]", "Iterable[int]")
+_MAPPING_OF_STR = ("Mapping[str, str]", "dict[str, str]")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: annotation -> (what it wants, whether a value is one).  Each token of a union
+#: (``int | Iterable[int]``) is looked up here; an unknown token is not ours to judge.
+_CONTAINERS: dict[str, tuple[str, Callable[[object], bool]]] = {
+    **{
+        token: ("a list of integers", lambda v: isinstance(v, list) and all(map(_is_int, v)))
+        for token in _SEQUENCE_OF_INT
+    },
+    **{
+        token: (
+            "a table of strings",
+            lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+        )
+        for token in _MAPPING_OF_STR
+    },
+    **{
+        token: (
+            "a list of strings",
+            lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        )
+        for token in _SEQUENCE_OF_STR
+    },
+}
 
 
 def type_problem(annotation: object, value: object) -> str | None:
@@ -216,19 +274,16 @@ def type_problem(annotation: object, value: object) -> str | None:
         return None  # postponed annotations are strings; anything else is not ours to judge
     wanted: list[str] = []
     for token in (t.strip() for t in annotation.split("|")):
-        if token in _SIMPLE:
-            label, accepts = _SIMPLE[token]
-            if accepts(value):
-                return None
-            if label:
-                wanted.append(label)
-        elif token in _SEQUENCE_OF_STR or token.startswith("os.PathLike"):
-            is_list = isinstance(value, list) and all(isinstance(v, str) for v in value)
-            if is_list or (token.startswith("os.PathLike") and isinstance(value, str)):
-                return None
-            wanted.append("a list of strings" if not token.startswith("os") else "a string")
-        else:
+        # A path is written as a string.
+        rule = _SIMPLE["str"] if token.startswith("os.PathLike") else None
+        rule = rule or _SIMPLE.get(token) or _CONTAINERS.get(token)
+        if rule is None:
             return None  # a type TOML cannot express (a client object, a Literal): let it pass
+        label, accepts = rule
+        if accepts(value):
+            return None
+        if label:
+            wanted.append(label)
     if not wanted:
         return None
     return f"expected {' or '.join(dict.fromkeys(wanted))}, got {_describe(value)}"

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from . import driver_logs
 from .errors import ConfigurationError
 
 __all__ = [
@@ -129,10 +130,13 @@ def make_spec(
     if component_type is None:
         declared = getattr(target, "component_type", None)
         component_type = declared if isinstance(declared, str) else None
+    elif not isinstance(component_type, str):
+        raise problem(f"component_type must be a string, not {type(component_type).__name__}")
+    given = _secrets(secrets, problem)
     declared_secrets = getattr(target, "secrets", ())
-    all_secrets = tuple(
-        s for s in (*secrets, *(declared_secrets or ())) if isinstance(s, str) and s
-    )
+    all_secrets = tuple(s for s in (*given, *(declared_secrets or ())) if isinstance(s, str) and s)
+    # The check's driver logs too (httpcore at DEBUG names its host): scrub those records.
+    driver_logs.declare(all_secrets)
     return CheckSpec(
         name=resolved_name,
         call=call,
@@ -150,6 +154,17 @@ def make_spec(
         component_type=component_type,
         secrets=all_secrets,
     )
+
+
+def _secrets(secrets: object, problem: Callable[[str], ConfigurationError]) -> tuple[str, ...]:
+    if isinstance(secrets, str):
+        return (secrets,)  # one secret, not its characters ("abc" is not "a", "b", "c")
+    if not isinstance(secrets, Iterable):
+        raise problem(f"secrets must be a list of strings, not {type(secrets).__name__}")
+    given = tuple(secrets)
+    if not all(isinstance(s, str) for s in given):
+        raise problem("secrets must be a list of strings")
+    return given
 
 
 def _staleness(

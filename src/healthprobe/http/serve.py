@@ -67,8 +67,8 @@ class ServeLifecycle:
         if drain is not None and (
             isinstance(drain, bool)
             or not isinstance(drain, (int, float))
+            or not math.isfinite(drain)
             or drain < 0
-            or math.isinf(drain)
         ):
             raise ConfigurationError(
                 f"drain must be None or a number of seconds >= 0, not {drain!r}"

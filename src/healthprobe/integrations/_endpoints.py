@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from healthprobe.engine.errors import ConfigurationError
 from healthprobe.http.endpoints import Endpoint
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.messages import Request, Response, method_not_allowed
@@ -104,6 +105,11 @@ class ObservabilityEndpoints:
         badge_path: str | None = "/health/badge",
         info: Mapping[str, str | None] | None = None,
     ) -> None:
+        if isinstance(ui_refresh, bool) or not isinstance(ui_refresh, int) or ui_refresh < 1:
+            shown = repr(ui_refresh) if isinstance(ui_refresh, int) else type(ui_refresh).__name__
+            raise ConfigurationError(
+                f"ui_refresh must be a whole number of seconds >= 1, not {shown}"
+            )
         self.health = health
         self.ui_refresh = ui_refresh
         self.info = dict(info or {})  # the release_id and service_id of healthprobe_info

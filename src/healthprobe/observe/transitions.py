@@ -4,7 +4,9 @@ A kubelet polls every few seconds; logging each probe would bury the one
 line that matters.  :class:`TransitionLog` subscribes to the shared
 :class:`~healthprobe.observe.notify.StatusChanges` of a ``Health`` and writes one
 record on logger ``healthprobe`` when a check, a probe or the overall status
-fails, degrades or recovers (with the outage's length).  While the service
+fails, degrades or recovers (with the outage's length).  A recovery is logged
+at the level its failure had: an operator who sees the ``ERROR`` (or the
+``WARNING``) with default logging sees the recovery too.  While the service
 drains on shutdown, its dependencies going away is expected: those records
 drop to a quiet level instead of flooding the error log.
 """
@@ -17,6 +19,8 @@ import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from healthprobe.engine.status import Status
+
 from .notify import Scope, StatusChange, StatusChanges
 
 if TYPE_CHECKING:
@@ -28,12 +32,14 @@ logger = logging.getLogger("healthprobe")
 
 #: Level per event.  ``failed_noncritical`` is a non-critical check's failure
 #: (it only degrades the service); ``draining`` replaces every level while the
-#: service drains.
+#: service drains.  ``recovered`` at ``logging.NOTSET`` (the default) means "at
+#: the level of the failure it ends" (the worst level logged during the outage);
+#: any other level is used as it is.
 DEFAULT_LEVELS: Mapping[str, int] = {
     "failed": logging.ERROR,
     "failed_noncritical": logging.WARNING,
     "degraded": logging.WARNING,
-    "recovered": logging.INFO,
+    "recovered": logging.NOTSET,
     "draining": logging.DEBUG,
 }
 
@@ -83,6 +89,9 @@ class TransitionLog:
 
         self._draining_source = draining
         self._draining_flag = False
+        # (scope, name) -> the worst level logged since the status left pass.
+        self._outages: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
         self.with_reasons = with_reasons
         self._changes = StatusChanges.of(health)
         self._changes.subscribe(self, scopes=scopes)
@@ -136,8 +145,25 @@ class TransitionLog:
         )
 
     def _level(self, change: StatusChange) -> int:
+        key = (change.scope, change.name)
+        with self._lock:
+            outage = self._outages.pop(key, None) if change.event == "recovered" else None
         if self.draining:
-            return self.levels["draining"]
-        if change.event == "failed" and not change.critical:
-            return self.levels["failed_noncritical"]
-        return self.levels[change.event]
+            level = self.levels["draining"]
+        elif change.event == "recovered":
+            level = self.levels["recovered"] or outage or self._failure_level(change)
+        else:
+            level = self._failure_level(change)
+        if change.event != "recovered":
+            with self._lock:
+                self._outages[key] = max(level, self._outages.get(key, logging.NOTSET))
+        return level
+
+    def _failure_level(self, change: StatusChange) -> int:
+        """The level of a failure, or (for a recovery we saw no failure of) of the previous one."""
+        failed = change.event == "failed" or (
+            change.event == "recovered" and change.previous is Status.FAIL
+        )
+        if not failed:
+            return self.levels["degraded"]
+        return self.levels["failed" if change.critical else "failed_noncritical"]
