@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -45,19 +47,17 @@ from healthprobe.checks import PostgresCheck
 
 async def main() -> None:
     health = Health()  # HEALTHPROBE_SHARED_DIR, when set, turns sharing on
-    health.add(PostgresCheck(os.environ["BENCH_DSN"], name="db", timeout=2.0), interval=%r)
+    health.add(PostgresCheck(os.environ["BENCH_DSN"], name="db", timeout=2.0), interval=INTERVAL)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with health:
         await stop.wait()
 
 asyncio.run(main())
-""" % (INTERVAL,)
+""".replace("INTERVAL", repr(INTERVAL))
 
 
 def _connect(dsn: str) -> Any:
-    import psycopg
-
     return psycopg.connect(dsn, autocommit=True, connect_timeout=5)
 
 

@@ -111,6 +111,9 @@ async def test_another_worker_takes_over_within_interval_plus_timeout(tmp_path: 
         follower = next(h for h in workers if h is not leader)
         follower_check = checks[workers.index(follower)]
         assert follower_check.calls == 0
+        History.of(follower)
+        await wait_until(lambda: History.of(follower).get("db").runs >= 3)
+        runs = History.of(follower).get("db").runs
         await leader.astop()  # the lock is released, as the kernel does for a dead leader
         taken = await wait_until(lambda: follower_check.calls > 0)
         # interval + timeout, with room for a loaded machine
@@ -118,6 +121,11 @@ async def test_another_worker_takes_over_within_interval_plus_timeout(tmp_path: 
         assert follower.shared is not None
         assert follower.shared.leading
         assert (await follower.arun("ready")).status is Status.PASS
+        # The host's counters go on from the last published reading.
+        await wait_until(lambda: History.of(follower).get("db").runs > runs)
+        record = load(record_path(str(tmp_path), "db"), "db", boot_id())
+        assert record is not None
+        assert record.runs > runs  # not restarted at 1 by the new leader
 
 
 @pytest.mark.asyncio
