@@ -278,6 +278,7 @@ class CheckRuntime:
         with self._lock:
             previous = self._last
             self._last, self._last_at = result, at
+            self._damper.settle(result)  # a takeover goes on from the host's state
         self._changes.bump()
         self._notify(Reading(self.name, self.spec.critical, previous, result, host))
 
