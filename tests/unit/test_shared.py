@@ -293,3 +293,24 @@ def test_a_record_survives_the_round_trip_and_foreign_files_are_ignored(tmp_path
     Path(path).write_text("{not json")
     assert load(path, "db.v2", "boot-a") is None
     assert [p.name for p in tmp_path.iterdir()] == ["check.db.v2.json"]  # no temp file left
+
+
+@pytest.mark.asyncio
+async def test_a_takeover_polls_when_the_next_reading_was_due(tmp_path: Path) -> None:
+    # A leader that published one reading 0.2 s ago, then died (the lock is free).
+    record = HostRecord.empty("db").followed_by(
+        CheckResult(Status.PASS, latency=0.01, time=dt.datetime.now(dt.timezone.utc)),
+        at=time.monotonic() - 0.2,
+        pid=1,
+    )
+    publish(str(tmp_path), record, boot_id())
+    check = Counting()
+    health = Health(shared_dir=tmp_path)  # jitter on: a first poll could wait a whole interval
+    health.add(check, interval=2.0, timeout=1.0)
+    History.of(health)
+    began = time.monotonic()
+    async with started(health):
+        await wait_until(lambda: check.calls > 0)
+        waited = time.monotonic() - began
+        assert 1.5 <= waited < 1.8 + 1.0  # due at 2.0 - 0.2 s from the start, not at random
+        await wait_until(lambda: History.of(health).get("db").runs == 2)  # the host's 2nd

@@ -20,9 +20,9 @@ next worker to try takes it.
   status-change detector advances its state but does not dispatch (the
   leader logs and notifies once for the host).
 * Each worker also tries the lock every period, so a dead leader is
-  replaced within a period plus the new leader's first run (at most the
-  check's timeout): less than ``interval + timeout`` once ``period`` is at
-  most a quarter of the shortest interval.
+  replaced within a period; the new leader polls when the next reading was
+  due (at once if it is overdue), so the next reading comes within
+  ``interval + timeout`` of the last one, and the host keeps its cadence.
 
 Shared are the checks with an ``interval``, except those marked
 process-local (their object has ``process_local = True``, like the
@@ -233,8 +233,15 @@ class SharedReadings:
         self._leading = True
         poller = self._poller
         assert poller is not None
-        for runtime in self._shared.values():
-            poller.add(runtime)
+        now = time.monotonic()
+        for name, runtime in self._shared.items():
+            record = self._records.get(name)
+            if record is None:
+                poller.add(runtime)  # the host's first poll: the usual (jittered) first delay
+            else:
+                # A takeover: the next reading when the dead leader's was due.
+                due = record.at + (runtime.spec.interval or 0.0)
+                poller.add(runtime, delay=max(0.0, due - now))
         logger.info("healthprobe: process %d polls the shared checks of this host", os.getpid())
 
     def _follow(self) -> None:
