@@ -103,8 +103,13 @@ def measure(conn: Any, window: float) -> tuple[float, int]:
     return (_scalar(conn, CALLS) - start) / (time.monotonic() - began), most
 
 
-def takeover(directory: str) -> float | None:
-    """Kill the leader; seconds until another worker published a reading (None: none did)."""
+def takeover(directory: str) -> tuple[float, float] | None:
+    """Kill the leader; seconds until another worker published, and the gap between readings.
+
+    The gap is from the dead leader's last reading to the new leader's first
+    (their ``at``, on the host's monotonic clock): one interval when the host
+    kept its cadence.  None: no worker took over.
+    """
     path = Path(directory) / "check.db.json"
     record = json.loads(path.read_text())
     os.kill(int(record["pid"]), signal.SIGKILL)
@@ -113,12 +118,14 @@ def takeover(directory: str) -> float | None:
         with contextlib.suppress(OSError, ValueError):
             now = json.loads(path.read_text())
             if now["pid"] != record["pid"]:
-                return time.monotonic() - killed
+                return time.monotonic() - killed, float(now["at"]) - float(record["at"])
         time.sleep(0.01)
     return None
 
 
-def run(server: PgServer, window: float) -> list[tuple[int, float, int, float, int, float | None]]:
+def run(
+    server: PgServer, window: float
+) -> list[tuple[int, float, int, float, int, tuple[float, float] | None]]:
     dsn = server.dsn.rsplit("/", 1)[0] + "/bench"
     rows = []
     with _connect(server.dsn) as conn:
@@ -153,12 +160,15 @@ def main() -> int:
     print(
         "| workers | queries/s, no sharing | connections, no sharing "
         "| queries/s, shared directory | connections, shared directory "
-        "| kill -9 of the leader: next reading after |"
+        "| kill -9 of the leader: next reading after | gap between the two readings |"
     )
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for count, q_alone, c_alone, q_shared, c_shared, taken in rows:
-        took = "—" if taken is None else f"{taken:.2f} s"
-        print(f"| {count} | {q_alone:.2f} | {c_alone} | {q_shared:.2f} | {c_shared} | {took} |")
+        took, gap = ("—", "—") if taken is None else (f"{taken[0]:.2f} s", f"{taken[1]:.2f} s")
+        print(
+            f"| {count} | {q_alone:.2f} | {c_alone} | {q_shared:.2f} | {c_shared} "
+            f"| {took} | {gap} |"
+        )
     return 0
 
 
