@@ -189,23 +189,25 @@ def wait_ready_everywhere(base: str, timeout: float = 30.0) -> None:
     pytest.fail(f"/readyz never answered 200 from every worker: {answers}")
 
 
-def leader(directory: Path) -> tuple[int, int]:
-    """The PID that published the db check's latest reading, and that reading's number."""
+def leader(directory: Path) -> tuple[int, int, float]:
+    """Who published the db check's latest reading (PID), its number and its monotonic time."""
     record = json.loads((directory / "check.db.json").read_text())
-    return int(record["pid"]), int(record["seq"])
+    return int(record["pid"]), int(record["seq"]), float(record["at"])
 
 
 def check_takeover(base: str, directory: Path, counts: Counts) -> float:
     """``kill -9`` the leader; return how long until another worker published a reading."""
-    old, seq = leader(directory)
+    old, seq, last = leader(directory)
     assert int((directory / "leader.lock").read_text()) == old
     os.kill(old, signal.SIGKILL)
     killed = time.monotonic()
     resumed = None
     while time.monotonic() - killed < 20.0:
-        pid, new_seq = leader(directory)
+        pid, new_seq, at = leader(directory)
         if pid != old and new_seq > seq:
             resumed = time.monotonic() - killed
+            # The dead leader's last reading to the new one's first (the host's clock).
+            assert at - last < INTERVAL + TIMEOUT + 2.0, at - last
             break
         # Meanwhile every worker left answers truthfully from the readings: ready.
         answers = by_worker(base, "/readyz", want=2, tries=10)
