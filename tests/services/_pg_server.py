@@ -44,8 +44,9 @@ def can_run() -> str | None:
 class PgServer:
     """One private PostgreSQL instance: ``port``, ``dsn``, ``start()`` and ``stop()``."""
 
-    def __init__(self, base: str, port: int) -> None:
+    def __init__(self, base: str, port: int, settings: str = "") -> None:
         self.port = port
+        self.settings = settings  # extra server options, e.g. "-c shared_preload_libraries=..."
         self.data = os.path.join(base, "data")
         self._base = base
         self._bin = _bin_dir() or ""
@@ -76,7 +77,7 @@ class PgServer:
         """Start the server and wait until it accepts connections (pg_ctl -w)."""
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self._base} "
-            "-c fsync=off -c max_connections=20"
+            f"-c fsync=off -c max_connections=20 {self.settings}"
         )
         self._run(
             os.path.join(self._bin, "pg_ctl"),
@@ -101,14 +102,14 @@ class PgServer:
 
 
 @contextmanager
-def pg_server() -> Iterator[PgServer]:
-    """A started private server, stopped and deleted on exit."""
+def pg_server(settings: str = "") -> Iterator[PgServer]:
+    """A started private server (``settings``: extra options), stopped and deleted on exit."""
     base = tempfile.mkdtemp(prefix="healthprobe-pg-")
     entry = pwd.getpwnam("postgres")
     if os.geteuid() == 0:
         os.chown(base, entry.pw_uid, entry.pw_gid)
     os.chmod(base, 0o700)
-    server = PgServer(base, free_port())
+    server = PgServer(base, free_port(), settings)
     try:
         server.init()
         server.start()

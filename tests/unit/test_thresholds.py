@@ -49,3 +49,13 @@ def test_recovering_result_says_so() -> None:
     held = damper.feed(CheckResult.passed())
     assert held.status is F
     assert held.output.startswith("recovering: 1 of 3")
+
+
+def test_settle_makes_a_takeover_go_on_from_the_hosts_state() -> None:
+    damper = Damper(failure_threshold=3)
+    damper.settle(CheckResult(Status.PASS, "fine"))
+    held = damper.feed(CheckResult(Status.FAIL, "refused"))
+    assert held.status is Status.PASS  # one failure of three: still suppressed
+    assert held.details["suppressed_failures"] == 1
+    damper.settle(CheckResult(Status.UNKNOWN))  # no state to go on from: ignored
+    assert damper.feed(CheckResult(Status.FAIL, "refused")).status is Status.PASS

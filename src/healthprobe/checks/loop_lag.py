@@ -41,6 +41,8 @@ class LoopLagCheck:
     """
 
     component_type = "system"
+    #: Each worker measures its own loop, also with a shared directory.
+    process_local = True
 
     def __init__(
         self,

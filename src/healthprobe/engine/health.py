@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import math
+import os
 import time
 from collections.abc import Callable, Iterable
 from types import TracebackType
@@ -20,6 +21,7 @@ from .result import CheckResult
 from .runtime import Changes, CheckRuntime, Reading, RunContext
 from .sanitize import describe_exception
 from .served import Selection, ServedReports, unique
+from .shared import SharedReadings, shared_directory
 from .spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
 from .status import Status
 
@@ -51,6 +53,13 @@ class Health(BlockingTwins):
             ``interval`` ±10 % and the first poll comes up to one interval
             after ``initial_delay``, so replicas started together do not poll
             a dependency in lock-step.  ``False``: exactly every ``interval``.
+        shared_dir: a directory the worker processes of this service on this
+            host share (default: the ``HEALTHPROBE_SHARED_DIR`` environment
+            variable; neither: no sharing).  One worker polls the checks
+            with an ``interval`` for all of them and publishes its readings
+            there; the others serve those (``docs/multi-worker.md``).
+        process_local: names of polled checks that each worker still polls
+            itself (a check object can say so with ``process_local = True``).
     """
 
     def __init__(
@@ -61,6 +70,8 @@ class Health(BlockingTwins):
         deadline: float | None = None,
         unknown_passes: Iterable[str] = ("live",),
         jitter: bool = True,
+        shared_dir: str | os.PathLike[str] | None = None,
+        process_local: Iterable[str] = (),
     ) -> None:
         if isinstance(groups, str):
             groups = (groups,)
@@ -100,6 +111,7 @@ class Health(BlockingTwins):
         self.started_at = dt.datetime.now(dt.timezone.utc)
         #: The process state the HTTP probes add to the checks (see lifecycle.py).
         self.lifecycle = Lifecycle()
+        self._shared = self._share(shared_dir, process_local)
 
     # -- registration -------------------------------------------------------
 
@@ -178,7 +190,7 @@ class Health(BlockingTwins):
         self._changes.bump()  # every report of a probe it joins is outdated
         loop = self._poller.loop
         if loop is not None and spec.interval is not None:
-            loop.call_soon_threadsafe(self._poller.add, runtime)
+            loop.call_soon_threadsafe(self._poll_added, runtime)
         return check
 
     @overload
@@ -344,10 +356,15 @@ class Health(BlockingTwins):
         """Start polling the checks that have an ``interval``, on the running loop."""
         if self._poller.running:
             return
-        self._poller.start([rt for rt in self._runtimes.values() if rt.spec.interval])
+        polled = [rt for rt in self._runtimes.values() if rt.spec.interval]
+        if self._shared is not None:
+            polled = self._shared.start(self._poller, polled)
+        self._poller.start(polled)
 
     async def astop(self) -> None:
         """Stop polling and close the resources the checks opened (``aclose``/``close``)."""
+        if self._shared is not None:
+            await self._shared.stop()
         await self._poller.stop()
         for runtime in self._runtimes.values():
             await runtime.aclose()
@@ -364,7 +381,27 @@ class Health(BlockingTwins):
     ) -> None:
         await self.astop()
 
+    @property
+    def shared(self) -> SharedReadings | None:
+        """The shared directory's state (``directory``, ``leading``), None without sharing."""
+        return self._shared
+
     # -- internals --------------------------------------------------------------
+
+    def _share(
+        self, shared_dir: str | os.PathLike[str] | None, process_local: Iterable[str]
+    ) -> SharedReadings | None:
+        directory = shared_directory(shared_dir)
+        local = (process_local,) if isinstance(process_local, str) else tuple(process_local)
+        if directory is None:
+            return None  # process_local then changes nothing: every check is local
+        shared = SharedReadings(directory, local)
+        self._listeners.append(shared.on_reading)
+        return shared
+
+    def _poll_added(self, runtime: CheckRuntime) -> None:
+        if self._shared is None or not self._shared.add(runtime):
+            self._poller.add(runtime)
 
     def _members(self, probe: str | None) -> list[CheckRuntime]:
         # Memoized per probe (a probe is polled every few seconds by several

@@ -39,13 +39,17 @@ class Poller:
         for runtime in runtimes:
             self.add(runtime)
 
-    def add(self, runtime: CheckRuntime) -> None:
-        """Poll one more check; must be called on the poller's loop."""
+    def add(self, runtime: CheckRuntime, *, delay: float | None = None) -> None:
+        """Poll one more check; must be called on the poller's loop.
+
+        ``delay``: seconds before the first poll instead of the usual first
+        delay (a worker taking over a host's polling goes on with its schedule).
+        """
         if self.loop is None or runtime.spec.interval is None or runtime.name in self._tasks:
             return
         runtime.polling = True
         task = self.loop.create_task(
-            _poll(runtime, self.jitter), name=f"healthprobe-poll:{runtime.name}"
+            _poll(runtime, self.jitter, delay), name=f"healthprobe-poll:{runtime.name}"
         )
         self._tasks[runtime.name] = (runtime, task)
 
@@ -84,11 +88,13 @@ def next_delay(interval: float, jitter: bool) -> float:
     return interval * random.uniform(1.0 - JITTER, 1.0 + JITTER)  # noqa: S311 - as above
 
 
-async def _poll(runtime: CheckRuntime, jitter: bool) -> None:
+async def _poll(runtime: CheckRuntime, jitter: bool, delay: float | None = None) -> None:
     interval = runtime.spec.interval
     assert interval is not None
+    if delay is None:
+        delay = first_delay(runtime.spec.initial_delay, interval, jitter)
     try:
-        await asyncio.sleep(first_delay(runtime.spec.initial_delay, interval, jitter))
+        await asyncio.sleep(delay)
         while True:
             try:
                 await runtime.refresh()

@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .interpret import interpret
 from .report import CheckReport
@@ -45,18 +45,28 @@ from .spec import CallKind, CheckSpec
 from .status import Status
 from .thresholds import Damper
 
+if TYPE_CHECKING:
+    from .shared_record import HostRecord
+
 __all__ = ["Changes", "CheckRuntime", "Reading"]
 
 logger = logging.getLogger("healthprobe")
 
 
 class Reading(NamedTuple):
-    """One new reading of one check, as handed to result listeners."""
+    """One new reading of one check, as handed to result listeners.
+
+    ``host`` is None for a reading taken in this process; for one taken by
+    another worker of this host and adopted from the shared directory, the
+    published record (see ``engine/shared.py``): observers that act once
+    per host (transition logs, webhooks, spans) leave those alone.
+    """
 
     name: str
     critical: bool
     previous: CheckResult | None
     current: CheckResult
+    host: HostRecord | None = None
 
 
 class Changes:
@@ -257,6 +267,20 @@ class CheckRuntime:
         self._changes.bump()
         self._notify(Reading(self.name, self.spec.critical, previous, reported))
         return reported
+
+    def adopt(self, result: CheckResult, at: float, host: HostRecord) -> None:
+        """Store ``result``, read at monotonic time ``at`` by another process, as the latest.
+
+        For the shared directory (``engine/shared.py``): no run, no damping
+        (the process that read it damped it); aged and served like a reading
+        of this process; listeners get it with ``host`` set.
+        """
+        with self._lock:
+            previous = self._last
+            self._last, self._last_at = result, at
+            self._damper.settle(result)  # a takeover goes on from the host's state
+        self._changes.bump()
+        self._notify(Reading(self.name, self.spec.critical, previous, result, host))
 
     def _notify(self, reading: Reading) -> None:
         for listener in tuple(self._listeners):

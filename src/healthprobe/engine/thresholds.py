@@ -33,6 +33,16 @@ class Damper:
         self._failures = 0
         self._successes = 0
 
+    def settle(self, reported: CheckResult) -> None:
+        """Take ``reported`` (damped elsewhere: another worker of the host) as the settled state.
+
+        A worker that takes over polling then goes on from the host's state
+        instead of reporting its first reading as read.
+        """
+        if reported.status is not Status.UNKNOWN:
+            self._settled = reported
+            self._failures = self._successes = 0
+
     def feed(self, reading: CheckResult) -> CheckResult:
         """Take one reading and return what should be reported for it."""
         if reading.status is Status.UNKNOWN:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from healthprobe.engine.health import Health
     from healthprobe.engine.result import CheckResult
     from healthprobe.engine.runtime import Reading
+    from healthprobe.engine.shared_record import HostRecord
 
 __all__ = ["DEFAULT_HISTORY_SIZE", "CheckHistory", "Entry", "History"]
 
@@ -110,7 +111,15 @@ class History:
             return history
 
     def __call__(self, reading: Reading) -> None:
-        """Remember one new reading (the listener entry point; O(1), never blocks long)."""
+        """Remember one new reading (the listener entry point; O(1), never blocks long).
+
+        A reading adopted from the host's shared directory carries the
+        check's host-wide memory: it replaces this process's, so every worker
+        of the host shows the same history and counters.
+        """
+        if reading.host is not None:
+            self._mirror(reading.host)
+            return
         result = reading.current
         when = result.time or dt.datetime.now(dt.timezone.utc)
         with self._lock:
@@ -124,6 +133,14 @@ class History:
                 track.last_failure = result
             elif result.status is Status.PASS:
                 track.last_success = when
+
+    def _mirror(self, host: HostRecord) -> None:
+        track = _Track(self.size)
+        track.entries.extend(Entry(*entry) for entry in host.entries)
+        track.runs, track.failures = host.runs, host.failures
+        track.last_success, track.last_failure = host.last_success, host.last_failure
+        with self._lock:
+            self._tracks[host.name] = track
 
     def get(self, name: str) -> CheckHistory:
         """A snapshot of the check ``name`` (empty when it has no reading yet)."""

@@ -182,6 +182,8 @@ class StatusChanges:
                 )
             ]
             subscribers = tuple(self._subscribers)
+        if reading.host is not None:
+            return  # taken by this host's leader, which reports the change once for the host
         for change in changes:
             for callback, scopes in subscribers:
                 if change.scope in scopes:

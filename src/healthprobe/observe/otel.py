@@ -76,8 +76,8 @@ class CheckSpans:
     def __call__(self, reading: Reading) -> None:
         """Record the span of one reading (the listener entry point)."""
         result = reading.current
-        if result.time is None:
-            return
+        if result.time is None or reading.host is not None:
+            return  # no run here: the worker that ran it (the host's leader) made the span
         previous = reading.previous
         if self.only_changes and previous is not None and previous.status is result.status:
             return
