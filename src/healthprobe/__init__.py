@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .engine.sanitize import sanitize
     from .engine.spec import BUILTIN_PROBES, CheckSpec
     from .engine.status import Status
+    from .integrations.thread_server import serve_in_thread
 
 _LAZY = {
     "BUILTIN_PROBES": ".engine.spec",
@@ -47,6 +48,7 @@ _LAZY = {
     "UnknownProbeError": ".engine.errors",
     "interpret": ".engine.interpret",
     "sanitize": ".engine.sanitize",
+    "serve_in_thread": ".integrations.thread_server",
 }
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "__version__",
     "interpret",
     "sanitize",
+    "serve_in_thread",
 ]
 
 

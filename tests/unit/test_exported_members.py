@@ -28,6 +28,7 @@ EXPORTED: dict[str, list[str]] = {
         "__version__",
         "interpret",
         "sanitize",
+        "serve_in_thread",
     ],
     "healthprobe.checks": [
         "AlembicCheck",

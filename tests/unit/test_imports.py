@@ -49,6 +49,7 @@ def test_public_surface_is_pinned() -> None:
         "__version__",
         "interpret",
         "sanitize",
+        "serve_in_thread",
     ]
     for name in healthprobe.__all__:
         assert getattr(healthprobe, name) is not None
