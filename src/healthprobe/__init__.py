@@ -25,6 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .engine.errors import ConfigurationError, UnknownCheckError, UnknownProbeError
     from .engine.health import Health
+    from .engine.heartbeat import Heartbeat, Reported
     from .engine.interpret import interpret
     from .engine.report import CheckReport, Report
     from .engine.result import CheckResult
@@ -41,7 +42,9 @@ _LAZY = {
     "CheckSpec": ".engine.spec",
     "ConfigurationError": ".engine.errors",
     "Health": ".engine.health",
+    "Heartbeat": ".engine.heartbeat",
     "Reading": ".engine.runtime",
+    "Reported": ".engine.heartbeat",
     "Report": ".engine.report",
     "Status": ".engine.status",
     "UnknownCheckError": ".engine.errors",
@@ -58,8 +61,10 @@ __all__ = [
     "CheckSpec",
     "ConfigurationError",
     "Health",
+    "Heartbeat",
     "Reading",
     "Report",
+    "Reported",
     "Status",
     "UnknownCheckError",
     "UnknownProbeError",
