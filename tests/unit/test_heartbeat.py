@@ -90,6 +90,17 @@ def test_a_failure_reported_as_not_recoverable_skips_the_grace() -> None:
     assert read(component, later(0)).status is Status.FAIL
 
 
+def test_a_paused_heartbeat_passes_without_a_deadline_until_the_next_beat() -> None:
+    beat = Heartbeat("consumer", max_age=30)
+    beat.beat()
+    beat.pause("reconnecting to the broker")
+    paused = read(beat, later(3600))
+    assert paused.status is Status.PASS
+    assert paused.output == "paused: reconnecting to the broker"
+    beat.beat()  # resumes: the deadline applies again
+    assert read(beat, later(31)).status is Status.FAIL
+
+
 def test_reported_status_has_no_deadline_and_takes_status_words() -> None:
     component = Reported("consumer")
     assert read(component, later(10_000)).status is Status.UNKNOWN  # no grace: waits forever

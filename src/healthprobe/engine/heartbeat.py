@@ -56,6 +56,7 @@ class Beat(NamedTuple):
     reason: str | None
     recoverable: bool
     failing_since: float | None  # monotonic start of the current failing streak
+    deadline: bool = True  # False while paused: max_age does not apply
 
 
 def _seconds(name: str, option: str, value: object, *, allow_none: bool) -> float | None:
@@ -115,6 +116,19 @@ class PushedStatus:
         else:
             self.report(Status.FAIL, reason or "reported failing")
 
+    def pause(self, reason: str) -> None:
+        """Suspend the deadline until the next beat: the component is idle on purpose.
+
+        For a consumer that stopped consuming for a reason that is not a
+        fault of the process (reconnecting to its broker, a graceful
+        shutdown waiting for its work): silence then must not fail
+        liveness and get the process restarted.  Reads ``pass``, "paused:
+        ``reason``"; the next :meth:`beat` or :meth:`report` resumes.
+        """
+        self._last = Beat(time.monotonic(), Status.PASS, reason, True, None, deadline=False)
+        self.beats = next(self._count)
+        self._pushed(Status.PASS)
+
     def report(
         self, status: Status | str, reason: str | None = None, *, recoverable: bool = True
     ) -> None:
@@ -151,6 +165,7 @@ def read(pushed: PushedStatus, now: float) -> CheckResult:
     """The reading of ``pushed`` at monotonic time ``now``; pure, no I/O.
 
     * nothing pushed yet: ``unknown`` within the grace period, ``fail`` after;
+    * paused (:meth:`PushedStatus.pause`): ``pass``, whatever its age;
     * the last push older than ``max_age``: ``fail`` (silence);
     * a reported ``fail``: ``fail`` with its reason, or ``pass`` while a
       recoverable failure has lasted less than ``recover_after``;
@@ -171,6 +186,9 @@ def read(pushed: PushedStatus, now: float) -> CheckResult:
         return CheckResult(Status.UNKNOWN, "no beat yet", details=details)
     age = max(0.0, now - last.at)
     details["age_seconds"] = round(age, 3)
+    if not last.deadline:
+        details["paused"] = True
+        return CheckResult(Status.PASS, f"paused: {last.reason}", details=details)
     if pushed.max_age is not None and age > pushed.max_age:
         return CheckResult(
             Status.FAIL,

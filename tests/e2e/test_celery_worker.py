@@ -1,0 +1,135 @@
+"""A real Celery worker over the machine's RabbitMQ, with healthprobe's Celery integration.
+
+* /livez answers 200 while it consumes; a task that wedges its consumer
+  turns it 503 within ``max_age``; releasing the wedge recovers it;
+* SIGTERM with a task running: readiness 503 at once, liveness 200, and the
+  worker exits 0 after the task finishes, under the shutdown cap;
+* the exec variant: the heartbeat file follows the consumer, so
+  ``healthprobe check --heartbeat-file`` fails within ``max_age`` of a
+  SIGSTOP of the worker and passes again after SIGCONT.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e._celery_worker import ROOT, celery_worker, require_brokers, wait_status
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
+
+MAX_AGE = 3.0
+
+
+@pytest.fixture(autouse=True)
+def _brokers() -> None:
+    require_brokers()
+
+
+def _app() -> object:
+    from tests.e2e import _celery_app  # noqa: PLC0415 - imports celery: only when the test runs
+
+    return _celery_app
+
+
+def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path) -> None:
+    module = _app()
+    env = {"MAX_AGE": str(MAX_AGE)}
+    with celery_worker(tmp_path, pool="solo", env=env) as worker, httpx.Client(timeout=2) as client:
+        wait_status(worker, "/readyz", 200, 30, client)
+        # It consumes, and stays live while it does.
+        for i in range(3):
+            result = module.add.apply_async((i, 1), queue=worker.queue)  # type: ignore[attr-defined]
+            assert result.get(timeout=20) == i + 1
+            assert client.get(f"{worker.url}/livez").status_code == 200
+        time.sleep(MAX_AGE + 1)  # idle longer than max_age: the consumer's timer keeps beating
+        assert client.get(f"{worker.url}/livez").status_code == 200
+
+        release = tmp_path / "release"
+        module.wedge.apply_async((str(release),), queue=worker.queue)  # type: ignore[attr-defined]
+        wedged_at = time.monotonic()
+        took = wait_status(worker, "/livez", 503, MAX_AGE + 15, client)
+        assert time.monotonic() - wedged_at <= MAX_AGE + 15
+        body = client.get(f"{worker.url}/livez?verbose").text
+        assert "[-]celery.consumer failed" in body, body
+        assert took >= MAX_AGE - 1.5, "it failed before max_age had passed"
+
+        release.write_text("go")
+        wait_status(worker, "/livez", 200, 15, client)
+        wait_status(worker, "/readyz", 200, 15, client)
+
+
+def test_sigterm_fails_readiness_at_once_and_exits_after_the_running_task(
+    tmp_path: Path,
+) -> None:
+    module = _app()
+    started, done = tmp_path / "started", tmp_path / "done"
+    task_seconds = 4.0
+    env = {"MAX_AGE": str(MAX_AGE), "SHUTDOWN_CAP": "30"}
+    with (
+        celery_worker(tmp_path, pool="prefork", env=env) as worker,
+        httpx.Client(timeout=2) as client,
+    ):
+        wait_status(worker, "/readyz", 200, 30, client)
+        module.sleep.apply_async(  # type: ignore[attr-defined]
+            (task_seconds, str(started), str(done)), queue=worker.queue
+        )
+        deadline = time.monotonic() + 20
+        while not started.exists():
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.05)
+        worker.proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        took = wait_status(worker, "/readyz", 503, 5, client)
+        assert took < 2.0, took  # at once (the bound is generous for a loaded machine)
+        assert client.get(f"{worker.url}/livez").status_code == 200  # draining is not dead
+        while worker.proc.poll() is None and time.monotonic() - sent < task_seconds - 1.5:
+            assert client.get(f"{worker.url}/readyz").status_code == 503
+            assert client.get(f"{worker.url}/livez").status_code == 200
+            time.sleep(0.2)
+        code = worker.proc.wait(timeout=40)
+        elapsed = time.monotonic() - sent
+    assert code == 0, worker.output()
+    assert done.read_text() == "done", worker.output()  # the task finished, then the exit
+    assert elapsed < 30, elapsed  # under the cap
+    assert "cold shutdown" not in worker.output()
+
+
+def _exec_probe(path: Path) -> int:
+    return subprocess.run(
+        [sys.executable, "-m", "healthprobe", "check", "--heartbeat-file", str(path),
+         "--max-age", str(MAX_AGE)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True, timeout=20, check=False,
+    ).returncode  # fmt: skip
+
+
+def test_exec_probe_on_the_heartbeat_file_follows_sigstop_and_sigcont(tmp_path: Path) -> None:
+    beat = tmp_path / "heartbeat"
+    env = {"MAX_AGE": str(MAX_AGE), "HEARTBEAT_FILE": str(beat)}
+    with celery_worker(tmp_path, pool="prefork", serve=False, env=env) as worker:
+        deadline = time.monotonic() + 30
+        while _exec_probe(beat) != 0:
+            assert worker.proc.poll() is None, worker.output()
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.3)
+        os.kill(worker.proc.pid, signal.SIGSTOP)  # the consumer (the main process) stops
+        stopped = time.monotonic()
+        try:
+            while _exec_probe(beat) == 0:
+                assert time.monotonic() - stopped < MAX_AGE + 15
+                time.sleep(0.3)
+            assert time.monotonic() - stopped >= MAX_AGE - 1.5, "failed before max_age"
+        finally:
+            os.kill(worker.proc.pid, signal.SIGCONT)
+        resumed = time.monotonic()
+        while _exec_probe(beat) != 0:
+            assert time.monotonic() - resumed < 15, worker.output()
+            time.sleep(0.3)
