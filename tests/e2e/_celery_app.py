@@ -44,12 +44,12 @@ wiring = celery_health.install(
 )
 
 
-@app.task(name="e2e.add")
+@app.task(name="e2e.add")  # type: ignore[untyped-decorator]  # celery is untyped
 def add(x: int, y: int) -> int:
     return x + y
 
 
-@app.task(name="e2e.sleep")
+@app.task(name="e2e.sleep")  # type: ignore[untyped-decorator]  # celery is untyped
 def sleep(seconds: float, started: str | None = None, done: str | None = None) -> str:
     if started is not None:
         Path(started).write_text("started")
@@ -59,7 +59,7 @@ def sleep(seconds: float, started: str | None = None, done: str | None = None) -
     return "slept"
 
 
-@app.task(name="e2e.wedge")
+@app.task(name="e2e.wedge")  # type: ignore[untyped-decorator]  # celery is untyped
 def wedge(path: str, limit: float = 50.0) -> str:
     deadline = time.monotonic() + limit
     while not Path(path).exists() and time.monotonic() < deadline:

@@ -16,7 +16,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -33,27 +35,31 @@ def _brokers() -> None:
     require_brokers()
 
 
-def _app() -> object:
-    from tests.e2e import _celery_app  # noqa: PLC0415 - imports celery: only when the test runs
+@pytest.fixture
+def module() -> Iterator[Any]:
+    """The test app's module (it imports celery: only when a test runs); its client closed after."""
+    from tests.e2e import _celery_app
 
-    return _celery_app
+    yield _celery_app
+    _celery_app.app.pool.force_close_all()  # the producer's broker connections
+    _celery_app.app.close()
+    _celery_app.app.backend.client.close()
 
 
-def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path) -> None:
-    module = _app()
+def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path, module: Any) -> None:
     env = {"MAX_AGE": str(MAX_AGE)}
     with celery_worker(tmp_path, pool="solo", env=env) as worker, httpx.Client(timeout=2) as client:
         wait_status(worker, "/readyz", 200, 30, client)
         # It consumes, and stays live while it does.
         for i in range(3):
-            result = module.add.apply_async((i, 1), queue=worker.queue)  # type: ignore[attr-defined]
+            result = module.add.apply_async((i, 1), queue=worker.queue)
             assert result.get(timeout=20) == i + 1
             assert client.get(f"{worker.url}/livez").status_code == 200
         time.sleep(MAX_AGE + 1)  # idle longer than max_age: the consumer's timer keeps beating
         assert client.get(f"{worker.url}/livez").status_code == 200
 
         release = tmp_path / "release"
-        module.wedge.apply_async((str(release),), queue=worker.queue)  # type: ignore[attr-defined]
+        module.wedge.apply_async((str(release),), queue=worker.queue)
         wedged_at = time.monotonic()
         took = wait_status(worker, "/livez", 503, MAX_AGE + 15, client)
         assert time.monotonic() - wedged_at <= MAX_AGE + 15
@@ -67,9 +73,8 @@ def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path) -> None:
 
 
 def test_sigterm_fails_readiness_at_once_and_exits_after_the_running_task(
-    tmp_path: Path,
+    tmp_path: Path, module: Any
 ) -> None:
-    module = _app()
     started, done = tmp_path / "started", tmp_path / "done"
     task_seconds = 4.0
     env = {"MAX_AGE": str(MAX_AGE), "SHUTDOWN_CAP": "30"}
@@ -78,9 +83,7 @@ def test_sigterm_fails_readiness_at_once_and_exits_after_the_running_task(
         httpx.Client(timeout=2) as client,
     ):
         wait_status(worker, "/readyz", 200, 30, client)
-        module.sleep.apply_async(  # type: ignore[attr-defined]
-            (task_seconds, str(started), str(done)), queue=worker.queue
-        )
+        module.sleep.apply_async((task_seconds, str(started), str(done)), queue=worker.queue)
         deadline = time.monotonic() + 20
         while not started.exists():
             assert time.monotonic() < deadline, worker.output()

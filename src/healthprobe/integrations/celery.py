@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from healthprobe.engine.health import Health
     from healthprobe.integrations.thread_server import ProbeServer
 
-__all__ = ["CONSUMER", "BROKER", "CeleryHealth", "install"]
+__all__ = ["BROKER", "CONSUMER", "CeleryHealth", "install"]
 
 logger = logging.getLogger("healthprobe")
 
@@ -149,9 +149,7 @@ class CeleryHealth:
         if server is not None:
             server.close()
 
-    def on_task_prerun(
-        self, sender: Any = None, task_id: str | None = None, **_: Any
-    ) -> None:
+    def on_task_prerun(self, sender: Any = None, task_id: str | None = None, **_: Any) -> None:
         if task_id is None or not self._ours(sender):
             return
         work = self.health.lifecycle.work("celery.task")
@@ -159,9 +157,7 @@ class CeleryHealth:
         with self._lock:
             self._tasks[task_id] = work
 
-    def on_task_postrun(
-        self, sender: Any = None, task_id: str | None = None, **_: Any
-    ) -> None:
+    def on_task_postrun(self, sender: Any = None, task_id: str | None = None, **_: Any) -> None:
         if not self._ours(sender):
             return
         with self._lock:
@@ -255,7 +251,9 @@ def install(
     )
     every = min(1.0, max_age / 4)
 
-    class HealthprobeHeartbeat(bootsteps.StartStopStep):  # type: ignore[misc]  # celery is untyped
+    step: Any = bootsteps.StartStopStep
+
+    class HealthprobeHeartbeat(step):  # type: ignore[misc]  # celery is untyped: the base is Any
         """Beats from the consumer's own timer: it stops when the consumer's loop is wedged."""
 
         requires = ("celery.worker.consumer.tasks:Tasks",)
