@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import kombu.pools
 import pytest
 
 from tests.e2e._celery_worker import ROOT, celery_worker, require_brokers, wait_status
@@ -44,6 +45,7 @@ def module() -> Iterator[Any]:
     _celery_app.app.pool.force_close_all()  # the producer's broker connections
     _celery_app.app.close()
     _celery_app.app.backend.client.close()
+    kombu.pools.reset()  # kombu shares producer pools per broker URL: forget the closed one
 
 
 def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path, module: Any) -> None:

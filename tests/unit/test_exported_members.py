@@ -36,6 +36,7 @@ EXPORTED: dict[str, list[str]] = {
         "AlembicCheck",
         "AsyncAlembicCheck",
         "AsyncSQLAlchemyCheck",
+        "CeleryWorkersCheck",
         "CpuCheck",
         "DiskCheck",
         "DjangoCacheCheck",

@@ -111,6 +111,17 @@ class CeleryHealth:
         self._cap_timer: threading.Timer | None = None
         self._tasks: dict[str, Any] = {}  # task id -> its open work (in-process pools)
         self._lock = threading.Lock()
+        self._connected: list[tuple[Any, Any]] = []  # (celery signal, receiver)
+        self._step: Any = None
+
+    def disconnect(self) -> None:
+        """Undo :func:`install`'s wiring (signals and bootstep); the checks stay registered."""
+        for sender, receiver in self._connected:
+            sender.disconnect(receiver)
+        self._connected.clear()
+        if self._step is not None:
+            self.app.steps["consumer"].discard(self._step)
+            self._step = None
 
     # -- the worker's signals -------------------------------------------------------
 
@@ -279,11 +290,17 @@ def install(
                 tref.cancel()
 
     app.steps["consumer"].add(HealthprobeHeartbeat)
-    # weak=False: the receivers are bound methods of an object only the signals hold.
-    signals.worker_ready.connect(wiring.on_worker_ready, weak=False)
-    signals.worker_shutting_down.connect(wiring.on_worker_shutting_down, weak=False)
-    signals.worker_shutdown.connect(wiring.on_worker_shutdown, weak=False)
-    signals.task_prerun.connect(wiring.on_task_prerun, weak=False)
-    signals.task_postrun.connect(wiring.on_task_postrun, weak=False)
-    signals.heartbeat_sent.connect(wiring.on_heartbeat_sent, weak=False)
+    wiring._step = HealthprobeHeartbeat
+    for signal_name, receiver in (
+        ("worker_ready", wiring.on_worker_ready),
+        ("worker_shutting_down", wiring.on_worker_shutting_down),
+        ("worker_shutdown", wiring.on_worker_shutdown),
+        ("task_prerun", wiring.on_task_prerun),
+        ("task_postrun", wiring.on_task_postrun),
+        ("heartbeat_sent", wiring.on_heartbeat_sent),
+    ):
+        sender = getattr(signals, signal_name)
+        # weak=False: the receivers are bound methods of an object only the signals hold.
+        sender.connect(receiver, weak=False)
+        wiring._connected.append((sender, receiver))
     return wiring
