@@ -45,7 +45,7 @@ def module() -> Iterator[Any]:
     _celery_app.app.pool.force_close_all()
     _celery_app.app.close()
     _celery_app.app.backend.client.close()
-    kombu.pools.reset()  # kombu shares producer pools per broker URL: forget the closed one
+    kombu.pools.reset()  # type: ignore[no-untyped-call]  # kombu shares pools per broker URL
 
 
 def run(check: CeleryWorkersCheck) -> Any:
