@@ -138,3 +138,27 @@ def test_exec_probe_on_the_heartbeat_file_follows_sigstop_and_sigcont(tmp_path: 
         while _exec_probe(beat) != 0:
             assert time.monotonic() - resumed < 15, worker.output()
             time.sleep(0.3)
+
+
+def test_a_warm_shutdown_still_waiting_at_the_cap_turns_cold(tmp_path: Path, module: Any) -> None:
+    started = tmp_path / "started"
+    env = {"MAX_AGE": str(MAX_AGE), "SHUTDOWN_CAP": "3"}
+    with (
+        celery_worker(tmp_path, pool="prefork", env=env) as worker,
+        httpx.Client(timeout=2) as client,
+    ):
+        wait_status(worker, "/readyz", 200, 30, client)
+        module.sleep.apply_async((40.0, str(started)), queue=worker.queue)
+        deadline = time.monotonic() + 20
+        while not started.exists():
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.05)
+        worker.proc.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        wait_status(worker, "/readyz", 503, 5, client)
+        code = worker.proc.wait(timeout=30)
+        elapsed = time.monotonic() - sent
+    output = worker.output()
+    assert code >= 0, output  # it exited on its own, not killed by a signal
+    assert 3.0 <= elapsed < 20, (elapsed, output)  # at the cap, not after the 40 s task
+    assert "still waits for 1 tasks after 3 s; cold shutdown (SIGQUIT)" in output
