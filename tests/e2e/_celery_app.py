@@ -19,9 +19,9 @@ from celery import Celery
 from healthprobe import Health
 from healthprobe.integrations import celery as celery_health
 
-BROKER = os.environ.get("CELERY_BROKER", "amqp://guest:guest@127.0.0.1:5672//")
-BACKEND = os.environ.get("CELERY_BACKEND", "redis://127.0.0.1:6379/11")
-QUEUE = os.environ.get("CELERY_QUEUE", "healthprobe-e2e")
+BROKER = os.environ["CELERY_BROKER"]  # set by tests/e2e/_celery_worker.py
+BACKEND = os.environ["CELERY_BACKEND"]
+QUEUE = os.environ["CELERY_QUEUE"]
 
 app = Celery("healthprobe_e2e", broker=BROKER, backend=BACKEND)
 app.conf.update(

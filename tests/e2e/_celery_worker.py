@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,8 @@ import pytest
 from tests.conftest import free_port, server_reachable
 
 ROOT = Path(__file__).resolve().parents[2]
+BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+BACKEND = "redis://127.0.0.1:6379/11"  # a spare database of the machine's Redis
 
 
 def require_brokers() -> None:
@@ -68,6 +71,8 @@ def celery_worker(
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "CELERY_QUEUE": queue,
+        "CELERY_BROKER": BROKER,
+        "CELERY_BACKEND": BACKEND,
         "PROBE_PORT": str(port) if port else "",
         **(env or {}),
     }
@@ -93,6 +98,23 @@ def celery_worker(
                     os.killpg(proc.pid, signal.SIGCONT)  # a stopped worker cannot die of TERM
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def celery_client() -> Iterator[Any]:
+    """A Celery app of the test's own to send tasks by name; its connections closed after."""
+    import kombu.pools
+    from celery import Celery
+
+    app = Celery("healthprobe-test-client", broker=BROKER, backend=BACKEND, set_as_current=False)
+    try:
+        yield app
+    finally:
+        app.pool.force_close_all()
+        app.close()
+        app.backend.result_consumer.stop()  # the pub/sub connection result.get() opened
+        app.backend.client.close()
+        kombu.pools.reset()  # type: ignore[no-untyped-call]  # kombu shares pools per broker URL
 
 
 def wait_status(

@@ -21,10 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import kombu.pools
 import pytest
 
-from tests.e2e._celery_worker import ROOT, celery_worker, require_brokers, wait_status
+from tests.e2e._celery_worker import (
+    ROOT,
+    celery_client,
+    celery_worker,
+    require_brokers,
+    wait_status,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -37,31 +42,26 @@ def _brokers() -> None:
 
 
 @pytest.fixture
-def module() -> Iterator[Any]:
-    """The test app's module (it imports celery: only when a test runs); its client closed after."""
-    from tests.e2e import _celery_app
-
-    yield _celery_app
-    _celery_app.app.pool.force_close_all()  # the producer's broker connections
-    _celery_app.app.close()
-    _celery_app.app.backend.client.close()
-    kombu.pools.reset()  # type: ignore[no-untyped-call]  # kombu shares pools per broker URL
+def tasks() -> Iterator[Any]:
+    """A Celery client app of this test's own (the worker runs the tasks by name)."""
+    with celery_client() as app:
+        yield app
 
 
-def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path, module: Any) -> None:
+def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path, tasks: Any) -> None:
     env = {"MAX_AGE": str(MAX_AGE)}
     with celery_worker(tmp_path, pool="solo", env=env) as worker, httpx.Client(timeout=2) as client:
         wait_status(worker, "/readyz", 200, 30, client)
         # It consumes, and stays live while it does.
         for i in range(3):
-            result = module.add.apply_async((i, 1), queue=worker.queue)
+            result = tasks.send_task("e2e.add", (i, 1), queue=worker.queue)
             assert result.get(timeout=20) == i + 1
             assert client.get(f"{worker.url}/livez").status_code == 200
         time.sleep(MAX_AGE + 1)  # idle longer than max_age: the consumer's timer keeps beating
         assert client.get(f"{worker.url}/livez").status_code == 200
 
         release = tmp_path / "release"
-        module.wedge.apply_async((str(release),), queue=worker.queue)
+        tasks.send_task("e2e.wedge", (str(release),), queue=worker.queue)
         wedged_at = time.monotonic()
         took = wait_status(worker, "/livez", 503, MAX_AGE + 15, client)
         assert time.monotonic() - wedged_at <= MAX_AGE + 15
@@ -75,7 +75,7 @@ def test_livez_follows_the_consumer_wedged_and_released(tmp_path: Path, module: 
 
 
 def test_sigterm_fails_readiness_at_once_and_exits_after_the_running_task(
-    tmp_path: Path, module: Any
+    tmp_path: Path, tasks: Any
 ) -> None:
     started, done = tmp_path / "started", tmp_path / "done"
     task_seconds = 4.0
@@ -85,7 +85,7 @@ def test_sigterm_fails_readiness_at_once_and_exits_after_the_running_task(
         httpx.Client(timeout=2) as client,
     ):
         wait_status(worker, "/readyz", 200, 30, client)
-        module.sleep.apply_async((task_seconds, str(started), str(done)), queue=worker.queue)
+        tasks.send_task("e2e.sleep", (task_seconds, str(started), str(done)), queue=worker.queue)
         deadline = time.monotonic() + 20
         while not started.exists():
             assert time.monotonic() < deadline, worker.output()
@@ -140,7 +140,7 @@ def test_exec_probe_on_the_heartbeat_file_follows_sigstop_and_sigcont(tmp_path: 
             time.sleep(0.3)
 
 
-def test_a_warm_shutdown_still_waiting_at_the_cap_turns_cold(tmp_path: Path, module: Any) -> None:
+def test_a_warm_shutdown_still_waiting_at_the_cap_turns_cold(tmp_path: Path, tasks: Any) -> None:
     started = tmp_path / "started"
     env = {"MAX_AGE": str(MAX_AGE), "SHUTDOWN_CAP": "3"}
     with (
@@ -148,7 +148,7 @@ def test_a_warm_shutdown_still_waiting_at_the_cap_turns_cold(tmp_path: Path, mod
         httpx.Client(timeout=2) as client,
     ):
         wait_status(worker, "/readyz", 200, 30, client)
-        module.sleep.apply_async((40.0, str(started)), queue=worker.queue)
+        tasks.send_task("e2e.sleep", (40.0, str(started)), queue=worker.queue)
         deadline = time.monotonic() + 20
         while not started.exists():
             assert time.monotonic() < deadline, worker.output()

@@ -12,13 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import kombu.pools
 import pytest
 
 from healthprobe import Health, Status
 from healthprobe.checks.celery import CeleryWorkersCheck
 from tests.conftest import free_port
-from tests.e2e._celery_worker import Worker, celery_worker, require_brokers, wait_status
+from tests.e2e._celery_worker import (
+    Worker,
+    celery_client,
+    celery_worker,
+    require_brokers,
+    wait_status,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(90)]
 
@@ -38,14 +43,10 @@ def worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worker]:
 
 
 @pytest.fixture
-def module() -> Iterator[Any]:
-    from tests.e2e import _celery_app
-
-    yield _celery_app
-    _celery_app.app.pool.force_close_all()
-    _celery_app.app.close()
-    _celery_app.app.backend.client.close()
-    kombu.pools.reset()  # type: ignore[no-untyped-call]  # kombu shares pools per broker URL
+def tasks() -> Iterator[Any]:
+    """A Celery client app of this test's own (the worker runs the tasks by name)."""
+    with celery_client() as app:
+        yield app
 
 
 def run(check: CeleryWorkersCheck) -> Any:
@@ -71,9 +72,9 @@ def test_a_pattern_matches_the_worker(worker: Worker) -> None:
     assert result.status is Status.PASS, result.output
 
 
-def test_a_busy_worker_still_answers(worker: Worker, module: Any, tmp_path: Path) -> None:
+def test_a_busy_worker_still_answers(worker: Worker, tasks: Any, tmp_path: Path) -> None:
     started = tmp_path / "started"
-    module.sleep.apply_async((8.0, str(started)), queue=worker.queue)
+    tasks.send_task("e2e.sleep", (8.0, str(started)), queue=worker.queue)
     deadline = time.monotonic() + 20
     while not started.exists():
         assert time.monotonic() < deadline, worker.output()
