@@ -73,6 +73,8 @@ def test_install_validates_the_shutdown_cap() -> None:
     app = Celery("unit", broker="memory://", set_as_current=False)
     with pytest.raises(ConfigurationError, match="shutdown_cap"):
         celery_health.install(app, Health(), shutdown_cap=0)
+    with pytest.raises(ConfigurationError, match="max_age must be a positive number"):
+        celery_health.install(app, Health(), max_age="30")  # type: ignore[arg-type]
 
 
 def test_install_registers_the_consumer_and_broker_checks() -> None:
@@ -85,6 +87,7 @@ def test_install_registers_the_consumer_and_broker_checks() -> None:
         assert health.names("live") == (celery_health.CONSUMER,)
         assert health.names("ready") == (celery_health.CONSUMER, celery_health.BROKER)
         assert wiring.consumer.max_age == 12
+        assert health.spec(celery_health.CONSUMER).interval == 1.0  # polled: free to read
         assert any(step.__name__ == "HealthprobeHeartbeat" for step in app.steps["consumer"])
     finally:
         wiring.disconnect()

@@ -102,11 +102,14 @@ class CeleryHealth:
         self.host = host
         self.shutdown_cap = shutdown_cap
         self.server_options = server_options
-        self.consumer = health.add(
-            Heartbeat(CONSUMER, max_age=max_age, file=heartbeat_file),
-            probes=("live", "ready"),
+        # Polled (the read is free): probes then answer from the latest reading without a
+        # task, and /metrics never shows a reading older than max_staleness as current.
+        heartbeat = Heartbeat(CONSUMER, max_age=max_age, file=heartbeat_file)  # validates
+        self.every = every = min(1.0, float(max_age) / 4)
+        self.consumer = health.add(heartbeat, probes=("live", "ready"), interval=every)
+        self.broker = health.add(
+            Reported(BROKER, recover_after=broker_recover_after), interval=every
         )
-        self.broker = health.add(Reported(BROKER, recover_after=broker_recover_after))
         self.server: ProbeServer | None = None
         self._cap_timer: threading.Timer | None = None
         self._tasks: dict[str, Any] = {}  # task id -> its open work (in-process pools)
@@ -260,7 +263,7 @@ def install(
         broker_recover_after=broker_recover_after,
         server_options=server_options,
     )
-    every = min(1.0, max_age / 4)
+    every = wiring.every
 
     step: Any = bootsteps.StartStopStep
 
