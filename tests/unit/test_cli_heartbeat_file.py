@@ -16,7 +16,7 @@ def test_a_fresh_file_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     path = tmp_path / "heartbeat"
     Heartbeat("worker", max_age=30, file=path).beat()
     assert main(["check", "--heartbeat-file", str(path), "--max-age", "30"]) == 0
-    assert "last beat" in capsys.readouterr().out
+    assert "modified 0 s ago" in capsys.readouterr().out
 
 
 def test_an_old_file_fails_as_silence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -25,7 +25,7 @@ def test_an_old_file_fails_as_silence(tmp_path: Path, capsys: pytest.CaptureFixt
     old = time.time() - 120
     os.utime(path, (old, old))
     assert main(["check", "--heartbeat-file", str(path), "--max-age", "30"]) == 1
-    assert "no beat for 120 s (max_age 30 s)" in capsys.readouterr().out
+    assert "modified 120 s ago (older than 30 s)" in capsys.readouterr().out
 
 
 def test_a_failing_beat_fails_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -34,18 +34,13 @@ def test_a_failing_beat_fails_at_once(tmp_path: Path, capsys: pytest.CaptureFixt
     beat.beat()
     beat.beat(ok=False, reason="wedged")
     assert main(["check", "--heartbeat-file", str(path), "--max-age", "30"]) == 1
-    assert "the worker reported a failing beat" in capsys.readouterr().out
+    assert "(older than 30 s)" in capsys.readouterr().out  # an epoch mtime: at once
 
 
-def test_a_missing_file_fails_without_naming_the_path(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_missing_file_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "never-written"
-    args = ["check", "--heartbeat-file", str(path), "--max-age", "30", "--format", "json"]
-    assert main(args) == 1
-    out = capsys.readouterr().out
-    assert "No such file or directory" in out
-    assert "never-written" not in out
+    assert main(["check", "--heartbeat-file", str(path), "--max-age", "30"]) == 1
+    assert "cannot read the file: No such file or directory" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
