@@ -29,6 +29,7 @@ app.conf.update(
     worker_hijack_root_logger=False,
     broker_connection_retry_on_startup=True,
     worker_prefetch_multiplier=1,
+    result_expires=300,  # the spare Redis database keeps no results for long
 )
 
 health = Health(version="e2e")

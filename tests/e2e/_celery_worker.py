@@ -98,6 +98,20 @@ def celery_worker(
                     os.killpg(proc.pid, signal.SIGCONT)  # a stopped worker cannot die of TERM
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+            remove_queue(queue)
+
+
+def remove_queue(queue: str) -> None:
+    """Delete the run's queue and its exchange from the machine's RabbitMQ (leave no litter)."""
+    from kombu.connection import Connection  # only when a test runs
+
+    with Connection(BROKER, connect_timeout=5) as connection:  # type: ignore[no-untyped-call]
+        channel = connection.channel()
+        try:
+            channel.queue_delete(queue)
+            channel.exchange_delete(queue)
+        finally:
+            channel.close()
 
 
 @contextlib.contextmanager
