@@ -25,6 +25,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .engine.errors import ConfigurationError, UnknownCheckError, UnknownProbeError
     from .engine.health import Health
+    from .engine.heartbeat import Heartbeat, Reported
     from .engine.interpret import interpret
     from .engine.report import CheckReport, Report
     from .engine.result import CheckResult
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from .engine.sanitize import sanitize
     from .engine.spec import BUILTIN_PROBES, CheckSpec
     from .engine.status import Status
+    from .integrations.thread_server import serve_in_thread
 
 _LAZY = {
     "BUILTIN_PROBES": ".engine.spec",
@@ -40,13 +42,16 @@ _LAZY = {
     "CheckSpec": ".engine.spec",
     "ConfigurationError": ".engine.errors",
     "Health": ".engine.health",
+    "Heartbeat": ".engine.heartbeat",
     "Reading": ".engine.runtime",
+    "Reported": ".engine.heartbeat",
     "Report": ".engine.report",
     "Status": ".engine.status",
     "UnknownCheckError": ".engine.errors",
     "UnknownProbeError": ".engine.errors",
     "interpret": ".engine.interpret",
     "sanitize": ".engine.sanitize",
+    "serve_in_thread": ".integrations.thread_server",
 }
 
 __all__ = [
@@ -56,14 +61,17 @@ __all__ = [
     "CheckSpec",
     "ConfigurationError",
     "Health",
+    "Heartbeat",
     "Reading",
     "Report",
+    "Reported",
     "Status",
     "UnknownCheckError",
     "UnknownProbeError",
     "__version__",
     "interpret",
     "sanitize",
+    "serve_in_thread",
 ]
 
 

@@ -334,6 +334,8 @@ EVERY_TYPE = {
     'query = "sum(rate(http_errors_total[5m]))"\nfail_above = 0.05\non_empty = "pass"',
     "s3": 'bucket = "uploads"\nendpoint_url = "http://127.0.0.1:9000"\n'
     'access_key_id = "AKIA"\nsecret_access_key = "pw-123456"\nregion = "eu-west-1"',
+    "celery": 'broker = "amqp://guest:guest@127.0.0.1:5672//"\nworkers = ["orders@*"]\n'
+    'queues = ["orders"]',
 }
 
 

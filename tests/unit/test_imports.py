@@ -41,14 +41,17 @@ def test_public_surface_is_pinned() -> None:
         "CheckSpec",
         "ConfigurationError",
         "Health",
+        "Heartbeat",
         "Reading",
         "Report",
+        "Reported",
         "Status",
         "UnknownCheckError",
         "UnknownProbeError",
         "__version__",
         "interpret",
         "sanitize",
+        "serve_in_thread",
     ]
     for name in healthprobe.__all__:
         assert getattr(healthprobe, name) is not None

@@ -32,9 +32,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "cli": frozenset(
         {"base", "engine", "http", "observe", "integrations", "checks", "config", "cli", "public"}
     ),
-    # healthprobe/__init__ re-exports the engine, observability and logfilter the
+    # healthprobe/__init__ re-exports the engine (and serve_in_thread, the
+    # integrations room's thread server), observability and logfilter the
     # observe room, __main__ runs the cli.
-    "public": frozenset({"base", "engine", "observe", "cli", "public"}),
+    "public": frozenset({"base", "engine", "observe", "integrations", "cli", "public"}),
 }
 ROOMS = ("engine", "http", "observe", "checks", "integrations", "config", "cli")
 

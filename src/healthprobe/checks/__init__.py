@@ -15,6 +15,7 @@ import importlib
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .alembic import AlembicCheck, AsyncAlembicCheck
+    from .celery import CeleryWorkersCheck
     from .disk import DiskCheck
     from .django import (
         DjangoCacheCheck,
@@ -47,6 +48,7 @@ _MODULES = {
     "AlembicCheck": "alembic",
     "AsyncAlembicCheck": "alembic",
     "AsyncSQLAlchemyCheck": "sqlalchemy",
+    "CeleryWorkersCheck": "celery",
     "CpuCheck": "system",
     "DiskCheck": "disk",
     "DjangoCacheCheck": "django",
@@ -86,6 +88,7 @@ __all__ = [
     "AlembicCheck",
     "AsyncAlembicCheck",
     "AsyncSQLAlchemyCheck",
+    "CeleryWorkersCheck",
     "CpuCheck",
     "DiskCheck",
     "DjangoCacheCheck",

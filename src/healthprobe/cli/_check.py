@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the file and build its checks, run none (exit 0 valid, 2 not)",
     )
+    parser.add_argument(
+        "--heartbeat-file",
+        metavar="PATH",
+        default=None,
+        help="instead of the config: fail when PATH is missing or older than --max-age "
+        "(an exec probe for a worker whose Heartbeat touches it)",
+    )
+    parser.add_argument(
+        "--max-age", type=float, default=None, metavar="SECONDS", help="with --heartbeat-file"
+    )
     return parser
 
 
@@ -63,7 +73,14 @@ def main(argv: Sequence[str]) -> int:
     """Run ``healthprobe check`` with ``argv`` (the arguments after ``check``)."""
     args = _parser().parse_args(argv)
     try:
-        config, health = load_and_build(args.config, require_checks=True)
+        if args.heartbeat_file is not None:
+            from ._heartbeat_file import heartbeat_health  # noqa: PLC0415 - only for exec probes
+
+            health = heartbeat_health(args.heartbeat_file, args.max_age)
+            source = args.heartbeat_file
+        else:
+            config, health = load_and_build(args.config, require_checks=True)
+            source = config.path
     except ConfigurationError as exc:  # ConfigError, or a missing driver's extra
         sys.stderr.write(f"healthprobe: bad config: {exc}\n")
         return 2
@@ -78,7 +95,7 @@ def main(argv: Sequence[str]) -> int:
             return 2
         finally:
             health.stop()  # close whatever a constructor opened; nothing ran
-        sys.stdout.write(f"{config.path}: valid, {len(names)} checks: {', '.join(names)}\n")
+        sys.stdout.write(f"{source}: valid, {len(names)} checks: {', '.join(names)}\n")
         return 0
     try:
         try:

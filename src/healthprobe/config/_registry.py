@@ -100,6 +100,7 @@ BUILTIN_CHECKS: Mapping[str, Builtin] = {
     "grpc": Builtin(_C + "grpc", "GrpcHealthCheck"),
     "prometheus_query": Builtin(_C + "prometheus", "PrometheusQueryCheck", "url"),
     "s3": Builtin(_C + "s3", "S3BucketCheck"),
+    "celery": Builtin(_C + "celery", "CeleryWorkersCheck", "broker"),
 }
 
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar, overload
 
 from .blocking import BlockingTwins, LoopBridge, forget_threads_after_fork
 from .errors import ConfigurationError, UnknownCheckError, UnknownProbeError
+from .heartbeat import PushedChecks, PushedStatus
 from .lifecycle import Lifecycle
 from .poller import Poller
 from .report import Report
@@ -31,7 +32,7 @@ logger = logging.getLogger("healthprobe")
 C = TypeVar("C")
 
 
-class Health(BlockingTwins):
+class Health(BlockingTwins, PushedChecks):
     """A set of health checks, and the probes (groups) they belong to.
 
     Register checks with :meth:`add` or the :meth:`check` decorator, then ask
@@ -99,6 +100,7 @@ class Health(BlockingTwins):
         self.version = version
         self.deadline = deadline
         self._runtimes: dict[str, CheckRuntime] = {}
+        self._pushed: dict[str, PushedStatus] = {}  # beat() and report() targets, by name
         self._listeners: list[Callable[[Reading], None]] = []
         self._run_contexts: list[RunContext] = []
         self._members_memo: dict[str | None, list[CheckRuntime]] = {}
@@ -186,6 +188,7 @@ class Health(BlockingTwins):
                 raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
         runtime = CheckRuntime(spec, self._listeners, self._changes, self._run_contexts)
         self._runtimes[spec.name] = runtime
+        self._register_pushed(spec.name, check)
         self._members_memo.clear()
         self._changes.bump()  # every report of a probe it joins is outdated
         loop = self._poller.loop

@@ -8,20 +8,30 @@ handler, a request and a background thread may all touch it), and
 :func:`apply_lifecycle` is the pure function that folds it into an engine
 :class:`Report` the way the Kubernetes API server does: as synthetic checks
 (``[-]lifecycle/shutdown failed``) that fail the probe they belong to.
+
+It also counts work in flight ("beacons", after Lightship):
+``with health.lifecycle.work("job"):`` (or ``async with``) marks a unit of
+work that shutdown should wait for.  The count is not part of the probes'
+verdict; the serving layer waits for it to reach zero (up to a cap) before
+shutting down (see :mod:`healthprobe.http.serve`), and ``/metrics`` shows it
+as ``healthprobe_work_in_flight``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
+import time
 from collections.abc import Iterable
+from types import TracebackType
 
 from .report import CheckReport, Report
 from .result import CheckResult
 from .sanitize import sanitize
 from .status import Status
 
-__all__ = ["LIFECYCLE_CHECKS", "Lifecycle", "LifecycleState", "apply_lifecycle"]
+__all__ = ["LIFECYCLE_CHECKS", "Lifecycle", "LifecycleState", "Work", "apply_lifecycle"]
 
 # Check names cannot contain "/", so these can never collide with a user's check
 # (the Kubernetes API server names its own synthetic checks "poststarthook/...").
@@ -82,6 +92,9 @@ class Lifecycle:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._state = LifecycleState()
+        self._idle = threading.Condition(threading.Lock())  # guards the work counts
+        self._work: dict[str, int] = {}
+        self._in_flight = 0
 
     @property
     def state(self) -> LifecycleState:
@@ -128,6 +141,103 @@ class Lifecycle:
     def mark_fixed(self) -> None:
         """Undo :meth:`mark_broken`."""
         self._update(broken=None)
+
+    # -- work in flight ("beacons") ------------------------------------------------
+
+    def work(self, name: str = "work") -> Work:
+        """A context manager (``with`` or ``async with``) marking one unit of work in flight.
+
+        While it is open, a graceful shutdown waits (up to its cap) instead
+        of cutting the work short; ``name`` groups the counts
+        (:meth:`in_flight_by_name`).  Work may begin while draining: it is
+        counted like any other, so stop *claiming* work when
+        :attr:`draining` turns true.  Thread-safe; each instance is used
+        once.
+        """
+        return Work(self, name)
+
+    @property
+    def in_flight(self) -> int:
+        """Units of work open now (an attribute read: safe from any thread)."""
+        return self._in_flight
+
+    def in_flight_by_name(self) -> dict[str, int]:
+        """The open units of work per name (names with none are left out)."""
+        with self._idle:
+            return dict(self._work)
+
+    def _begin_work(self, name: str) -> None:
+        with self._idle:
+            self._work[name] = self._work.get(name, 0) + 1
+            self._in_flight += 1
+
+    def _end_work(self, name: str) -> None:
+        with self._idle:
+            left = self._work.get(name, 0) - 1
+            if left > 0:
+                self._work[name] = left
+            else:
+                self._work.pop(name, None)
+            self._in_flight = max(0, self._in_flight - 1)
+            if self._in_flight == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no work is in flight, or ``timeout`` seconds; True when idle."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    async def await_idle(self, timeout: float | None = None, *, poll: float = 0.05) -> bool:
+        """:meth:`wait_idle` for a coroutine: look every ``poll`` seconds, never block the loop."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._in_flight:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                await asyncio.sleep(min(poll, left))
+            else:
+                await asyncio.sleep(poll)
+        return True
+
+
+class Work:
+    """One unit of work in flight; see :meth:`Lifecycle.work`."""
+
+    __slots__ = ("_lifecycle", "_open", "name")
+
+    def __init__(self, lifecycle: Lifecycle, name: str) -> None:
+        self._lifecycle = lifecycle
+        self.name = name
+        self._open = False
+
+    def __enter__(self) -> Work:
+        if self._open:
+            raise RuntimeError(f"work {self.name!r} is already open")
+        self._open = True
+        self._lifecycle._begin_work(self.name)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._open:
+            self._open = False
+            self._lifecycle._end_work(self.name)
+
+    async def __aenter__(self) -> Work:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
 
 
 def apply_lifecycle(

@@ -15,7 +15,11 @@ our own handler in front of it:
 
 1. on SIGTERM, readiness fails at once (``Lifecycle.begin_drain``); liveness
    is untouched and the server keeps accepting and serving requests;
-2. after ``drain`` seconds we hand over.  When the previous handler is a
+2. after ``drain`` seconds (the minimum: load balancers need that long to
+   see readiness fail) we hand over, unless work is in flight
+   (``with health.lifecycle.work(...)``): then we wait for it to finish,
+   handing over as soon as none is open, or at ``drain_max`` seconds after
+   the signal whatever is still running.  When the previous handler is a
    bound method of a server object with a boolean ``should_exit`` (uvicorn's
    ``Server``), we set ``should_exit = True``, which is all uvicorn's handler
    does for a first SIGTERM besides recording the signal to re-raise it
@@ -39,6 +43,7 @@ import logging
 import math
 import signal
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -48,7 +53,7 @@ from healthprobe.engine.errors import ConfigurationError
 if TYPE_CHECKING:
     from healthprobe.engine.health import Health
 
-__all__ = ["ServeLifecycle"]
+__all__ = ["ServeLifecycle", "drain_then_wait_for_work"]
 
 logger = logging.getLogger("healthprobe")
 
@@ -60,10 +65,16 @@ class ServeLifecycle:
 
     ``drain``: seconds to keep serving (readiness failing) between SIGTERM and
     the server's own shutdown; ``None`` leaves the server's signal handling
-    alone (readiness still fails once shutdown starts).
+    alone (readiness still fails once shutdown starts).  ``drain_max``: while
+    work is in flight after ``drain`` (``health.lifecycle.work``), keep
+    waiting for it up to this many seconds after the signal (never less
+    than ``drain``); with no work open the drain ends at ``drain``.  Size it
+    below the orchestrator's grace period (Kubernetes: 30 s by default).
     """
 
-    def __init__(self, health: Health, *, drain: float | None = 5.0) -> None:
+    def __init__(
+        self, health: Health, *, drain: float | None = 5.0, drain_max: float = 25.0
+    ) -> None:
         if drain is not None and (
             isinstance(drain, bool)
             or not isinstance(drain, (int, float))
@@ -73,8 +84,18 @@ class ServeLifecycle:
             raise ConfigurationError(
                 f"drain must be None or a number of seconds >= 0, not {drain!r}"
             )
+        if (
+            isinstance(drain_max, bool)
+            or not isinstance(drain_max, (int, float))
+            or drain_max < 0
+            or math.isinf(drain_max)
+        ):
+            raise ConfigurationError(
+                f"drain_max must be a number of seconds >= 0, not {drain_max!r}"
+            )
         self.health = health
         self.drain = drain
+        self.drain_max = drain_max
         self._previous: dict[int, _Handler] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -120,16 +141,18 @@ class ServeLifecycle:
 
     def _start_drain(self, signum: int) -> None:
         logger.warning(
-            "healthprobe: signal %d received; readiness fails, serving for %g s before shutdown",
+            "healthprobe: signal %d received; readiness fails, serving for %g s before shutdown "
+            "(up to %g s while work is in flight)",
             signum,
-            self.drain,
+            self.drain or 0.0,
+            max(self.drain or 0.0, self.drain_max),
         )
         self._task = asyncio.get_running_loop().create_task(
             self._drain_then_hand_over(signum), name="healthprobe:drain"
         )
 
     async def _drain_then_hand_over(self, signum: int) -> None:
-        await asyncio.sleep(self.drain or 0.0)
+        await drain_then_wait_for_work(self.health, self.drain or 0.0, self.drain_max)
         self._hand_over(signum, None)
 
     def _hand_over(self, signum: int, frame: FrameType | None) -> None:
@@ -146,3 +169,24 @@ class ServeLifecycle:
             signal.signal(signum, signal.SIG_DFL)
             signal.raise_signal(signum)
         # SIG_IGN (or None: a handler set from C): nothing to hand over to.
+
+
+async def drain_then_wait_for_work(health: Health, minimum: float, cap: float) -> bool:
+    """Sleep ``minimum`` seconds, then wait while work is in flight, until ``cap`` in all.
+
+    Returns True when no work was left open (the drain ended early, or at
+    the minimum), False when the cap cut it short (logged, with the count).
+    Shared by every server that drains (the ASGI lifespan, the thread server).
+    """
+    started = time.monotonic()
+    await asyncio.sleep(minimum)
+    lifecycle = health.lifecycle
+    left = max(minimum, cap) - (time.monotonic() - started)
+    if await lifecycle.await_idle(max(0.0, left)):
+        return True
+    logger.warning(
+        "healthprobe: %d units of work still in flight after %g s; shutting down anyway",
+        lifecycle.in_flight,
+        max(minimum, cap),
+    )
+    return False

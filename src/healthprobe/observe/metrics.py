@@ -23,6 +23,8 @@ The families:
     The same state set for each probe's aggregate of its checks' last readings.
 ``healthprobe_probe_up{probe}`` (gauge)
     1 when the probe's verdict lets traffic through (pass or warn), else 0.
+``healthprobe_work_in_flight`` (gauge)
+    Units of work open now (``health.lifecycle.work``) that shutdown waits for.
 ``healthprobe_info{version, release_id, service_id}`` (info; a gauge of 1 in
     the 0.0.4 text) — join it to other series to see which release answered.
 ``healthprobe_tls_certificate_expiry_timestamp_seconds{check}`` (gauge)
@@ -201,6 +203,13 @@ def collect(
             "1 when the probe's checks let traffic through (pass or warn), else 0.",
             ("probe",),
             tuple(probe_up),
+        ),
+        MetricFamily(
+            "healthprobe_work_in_flight",
+            "gauge",
+            "Units of work in flight that a graceful shutdown waits for.",
+            (),
+            (((), float(health.lifecycle.in_flight)),),
         ),
     ]
 
