@@ -62,6 +62,10 @@ class OwnedMemcached(OwnedServer):
         """Connections memcached accepted since it started (the admin one included)."""
         return int(self.stats()["total_connections"])
 
+    def current_connections(self) -> int:
+        """Connections open now (the admin one included)."""
+        return int(self.stats()["curr_connections"])
+
     def stop(self) -> None:
         if self._admin is not None:
             self._admin.close()

@@ -14,7 +14,13 @@ import pytest
 from healthprobe import ConfigurationError, Health, Status
 from healthprobe.checks.memcached import MemcachedCheck
 from tests.services._owned_daemons import OwnedMemcached, owned_memcached
-from tests.services._probe_asserts import CANARY, assert_no_canary, run_once, timed_failure
+from tests.services._probe_asserts import (
+    CANARY,
+    assert_no_canary,
+    eventually,
+    run_once,
+    timed_failure,
+)
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
 
@@ -100,13 +106,18 @@ async def test_same_instance_survives_a_server_restart(server: OwnedMemcached) -
 async def test_200_runs_use_one_server_connection(server: OwnedMemcached) -> None:
     health = Health()
     health.add(MemcachedCheck(f"127.0.0.1:{server.port}"))
-    before = server.total_connections()
-    for _ in range(200):
+    assert (await run_once(health, "memcached"))[0].status is Status.PASS
+    accepted, open_now = server.total_connections(), server.current_connections()
+    for _ in range(199):
         result, _ = await run_once(health, "memcached")
         assert result.status is Status.PASS, result.output
-    assert server.total_connections() - before == 1  # counted by memcached itself
+    # Counted by memcached itself: no connection accepted after the first run...
+    assert server.total_connections() == accepted
+    assert server.current_connections() == open_now
     assert health.executions("memcached") == 200
     await health.astop()
+    # ... and that first one was the check's only one: astop() closed it.
+    assert await eventually(lambda: server.current_connections() == open_now - 1)
 
 
 @pytest.mark.asyncio
