@@ -38,7 +38,8 @@ class KeptAsync(Generic[T]):
     """An asyncio client opened by ``opener(deadline)`` and kept by a check.
 
     ``abort(client)`` must close it at once without waiting on the network
-    (it runs after a timeout, and maybe on another loop); ``closer`` is the
+    (it runs after a timeout, on the loop that opened the client; it may
+    start a task there); ``closer`` is the
     polite close of :meth:`aclose` (bounded by ``close_timeout``);
     ``usable(client)`` says whether a kept client may still be used.
     """
@@ -93,10 +94,16 @@ class KeptAsync(Generic[T]):
             self._lock.release()
 
     def forget(self) -> None:
-        """Drop the kept client at once (closed on the loop that owns it)."""
+        """Drop the kept client at once (closed on the loop that owns it).
+
+        ``abort`` always runs on the owner loop; a finished (closed) loop's
+        sockets cannot be closed through it and go when the client is collected.
+        """
         client, self._client = self._client, None
-        if client is not None:
-            dispose_on_owner(self._loop, lambda: _quietly(self._abort, client))
+        owner = self._loop
+        if client is None or owner is None or owner.is_closed():
+            return
+        dispose_on_owner(owner, lambda: _quietly(self._abort, client))
 
     async def aclose(self) -> None:
         """Close the kept client politely (bounded); abort it when that fails."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
@@ -68,7 +68,7 @@ class MemcachedCheck:
         )
         self._aiomcache = require("aiomcache", "memcached")
         self._user_client: Any = None
-        self._kept: KeptAsync[_Owned] | None = None
+        self._kept: KeptAsync[Any] | None = None
         if isinstance(address, str):
             self.host, self.port = _parse_address(name, address)
             self.secrets: tuple[str, ...] = dsn_secrets(f"memcached://{self.host}:{self.port}")
@@ -128,13 +128,12 @@ class MemcachedCheck:
             return CheckResult.warned(f"{text} (warn at {self.memory_warn:.1%})", **common)
         return CheckResult.passed(text, **common)
 
-    async def _open(self, deadline: float) -> _Owned:
+    async def _open(self, deadline: float) -> Any:
         # One connection: a probe never needs two, and the server can count it.
-        client = self._aiomcache.Client(self.host, self.port, pool_size=1, pool_minsize=1)
-        return _Owned(client, asyncio.get_running_loop())
+        return self._aiomcache.Client(self.host, self.port, pool_size=1, pool_minsize=1)
 
-    async def _stats(self, owned: _Owned, deadline: float) -> CheckResult:
-        return self.result(await owned.client.stats())
+    async def _stats(self, client: Any, deadline: float) -> CheckResult:
+        return self.result(await client.stats())
 
 
 def _parse_address(name: str, address: str) -> tuple[str, int]:
@@ -158,26 +157,16 @@ def _int(value: str | None) -> int:
         return 0
 
 
-class _Owned(NamedTuple):
-    """The check's own client and the loop its sockets belong to."""
-
-    client: Any
-    loop: asyncio.AbstractEventLoop
-
-
-async def _close(owned: _Owned) -> None:
-    await owned.client.close()
+async def _close(client: Any) -> None:
+    await client.close()
 
 
 _closing: set[asyncio.Task[None]] = set()
 
 
-def _abort(owned: _Owned) -> None:
-    # aiomcache closes its sockets without I/O, but only through a coroutine:
-    # run it on the loop that owns them.  A finished loop's sockets cannot be
-    # closed through it; they go when the client is collected.
-    if owned.loop.is_closed():
-        return
-    task = owned.loop.create_task(owned.client.close())
+def _abort(client: Any) -> None:
+    # Called on the client's own loop.  aiomcache closes its sockets without
+    # I/O, but only through a coroutine: a task does it at once.
+    task = asyncio.get_running_loop().create_task(client.close())
     _closing.add(task)  # a task nobody references may be collected before it runs
     task.add_done_callback(_closing.discard)
