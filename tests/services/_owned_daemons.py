@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import pwd
+import re
 import shutil
 import socket
 import struct
@@ -136,8 +137,9 @@ def _wait_for_leader(server: OwnedEtcd, within: float = 10.0) -> None:
 class OwnedSmtp(OwnedServer):
     """aiosmtpd in its own process, logging every connection it accepts."""
 
-    def connections(self) -> int:
-        return self.log_text().count("Peer: ")
+    def peers(self) -> list[int]:
+        """The client port of every connection the server accepted, in order."""
+        return [int(m) for m in re.findall(r"Peer: \('127\.0\.0\.1', (\d+)\)", self.log_text())]
 
 
 @contextlib.contextmanager
