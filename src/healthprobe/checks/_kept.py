@@ -41,7 +41,8 @@ class KeptAsync(Generic[T]):
     (it runs after a timeout, on the loop that opened the client; it may
     start a task there); ``closer`` is the
     polite close of :meth:`aclose` (bounded by ``close_timeout``);
-    ``usable(client)`` says whether a kept client may still be used.
+    ``usable(client)`` says whether a kept client may still be used;
+    ``loop_bound=False`` for a client any loop may use and close (a socket).
     """
 
     def __init__(
@@ -52,7 +53,9 @@ class KeptAsync(Generic[T]):
         closer: Callable[[T], Awaitable[None]] | None = None,
         usable: Callable[[T], bool] | None = None,
         close_timeout: float = 2.0,
+        loop_bound: bool = True,
     ) -> None:
+        self._loop_bound = loop_bound
         self._open = opener
         self._abort = abort
         self._closer = closer
@@ -72,8 +75,9 @@ class KeptAsync(Generic[T]):
         deadline = time.monotonic() + timeout
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
-            self.forget()  # a client (and lock) of another loop is unusable here
-            self._loop, self._lock = loop, asyncio.Lock()
+            if self._loop_bound:
+                self.forget()  # a client of another loop is unusable here
+            self._loop, self._lock = loop, asyncio.Lock()  # so is its lock
         assert self._lock is not None
         await asyncio.wait_for(self._lock.acquire(), seconds_left(deadline))
         try:
@@ -96,14 +100,18 @@ class KeptAsync(Generic[T]):
     def forget(self) -> None:
         """Drop the kept client at once (closed on the loop that owns it).
 
-        ``abort`` always runs on the owner loop; a finished (closed) loop's
-        sockets cannot be closed through it and go when the client is collected.
+        ``abort`` runs on the owner loop; a finished (closed) loop's sockets
+        cannot be closed through it and go when the client is collected.  A
+        client that is not ``loop_bound`` (a plain socket) is aborted here.
         """
         client, self._client = self._client, None
         owner = self._loop
-        if client is None or owner is None or owner.is_closed():
+        if client is None:
             return
-        dispose_on_owner(owner, lambda: _quietly(self._abort, client))
+        if not self._loop_bound:
+            _quietly(self._abort, client)
+        elif owner is not None and not owner.is_closed():
+            dispose_on_owner(owner, lambda: _quietly(self._abort, client))
 
     async def aclose(self) -> None:
         """Close the kept client politely (bounded); abort it when that fails."""
