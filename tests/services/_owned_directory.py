@@ -8,7 +8,9 @@ log counts the connections it accepted.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import signal
 import shutil
 import socket
 import subprocess
@@ -74,4 +76,115 @@ def owned_slapd(workdir: Path) -> Iterator[OwnedSlapd]:
     # -d 256 ("stats"): stay in the foreground and log each connection to stderr.
     command = [_need("slapd"), "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "256"]
     with _running(OwnedSlapd("slapd", command, port, workdir)) as server:
+        yield server
+
+
+class OwnedSshd(OwnedServer):
+    """sshd in the foreground.
+
+    Each session runs in a child of sshd (in a session of its own); stopping
+    sshd stops those children too, by their PIDs, as a host going down does.
+    """
+
+    def start(self) -> None:
+        assert not self.running, "sshd is already running"
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                self.command,
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            if _banner(self.port):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"sshd did not start on port {self.port}: {self.log_text()}")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        sessions = _descendants(process.pid)
+        process.terminate()
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def connections(self) -> list[int]:
+        """The client port of every connection sshd accepted, in order."""
+        pattern = r"Connection from 127\.0\.0\.1 port (\d+)"
+        return [int(p) for p in re.findall(pattern, self.log_text())]
+
+
+def _descendants(pid: int) -> list[int]:
+    """PIDs of ``pid``'s children, grandchildren...: read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        ppid = int(stat.rpartition(")")[2].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _banner(port: int) -> bool:
+    # The port opening is not enough: wait for sshd's "SSH-2.0-..." banner.
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            return sock.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def owned_sshd(workdir: Path, authorized_key: str) -> Iterator[OwnedSshd]:
+    """sshd with its own host key and config, key login for ``authorized_key`` only."""
+    port = free_port()
+    host_key = workdir / "ssh_host_ed25519_key"
+    subprocess.run(
+        [_need("ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    (workdir / "authorized_keys").write_text(authorized_key + "\n")
+    config = workdir / "sshd_config"
+    config.write_text(
+        f"Port {port}\n"
+        "ListenAddress 127.0.0.1\n"
+        f"HostKey {host_key}\n"
+        f"PidFile {workdir / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {workdir / 'authorized_keys'}\n"
+        "PubkeyAuthentication yes\n"
+        "PasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\n"
+        "StrictModes no\n"
+        "UsePAM no\n"
+        "Subsystem sftp internal-sftp\n"
+        "LogLevel VERBOSE\n"
+    )
+    # sshd insists on its privilege-separation directory, even for a test instance.
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    # -D: foreground; -e: log to stderr (our log file).
+    command: Sequence[str] = [sshd, "-D", "-e", "-f", str(config)]
+    with _running(OwnedSshd("sshd", command, port, workdir)) as server:
         yield server
