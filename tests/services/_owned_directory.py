@@ -188,3 +188,75 @@ def owned_sshd(workdir: Path, authorized_key: str) -> Iterator[OwnedSshd]:
     command: Sequence[str] = [sshd, "-D", "-e", "-f", str(config)]
     with _running(OwnedSshd("sshd", command, port, workdir)) as server:
         yield server
+
+
+class OwnedZooKeeper(OwnedServer):
+    """A standalone ZooKeeper (Java) with the four-letter words it is asked."""
+
+    def start(self) -> None:
+        """Start it; wait (bounded: Java is slow to start) until it serves requests."""
+        assert not self.running, "zookeeper is already running"
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                self.command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + ZOOKEEPER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            # "imok" comes before the server serves; "srvr" answers only once it does.
+            if "Zookeeper version" in self.four_letters("srvr", quiet=True):
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"zookeeper did not start on port {self.port}: {self.log_text()}")
+
+    def four_letters(self, word: str, *, quiet: bool = False) -> str:
+        """The answer to a four-letter command (``""`` when quiet and unreachable)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as sock:
+                sock.sendall(word.encode())
+                chunks = []
+                while chunk := sock.recv(65536):
+                    chunks.append(chunk)
+        except OSError:
+            if quiet:
+                return ""
+            raise
+        return b"".join(chunks).decode(errors="replace")
+
+    def client_ports(self) -> list[int]:
+        """Client ports of the sessions' connections the server holds (``cons``)."""
+        answer = self.four_letters("cons")
+        return [int(p) for p in re.findall(r"/127\.0\.0\.1:(\d+)\[1\]", answer)]
+
+
+#: A JVM's start on a busy 2-core machine: typically 1-3 s, bounded here.
+ZOOKEEPER_START_TIMEOUT = 30.0
+
+
+@contextlib.contextmanager
+def owned_zookeeper(workdir: Path) -> Iterator[OwnedZooKeeper]:
+    """A standalone ZooKeeper with its own zoo.cfg, data dir and log, on a spare port."""
+    port = free_port()
+    config = workdir / "zoo.cfg"
+    config.write_text(
+        "tickTime=500\n"  # session timeouts of 1-10 s are allowed (2-20 ticks)
+        f"dataDir={workdir / 'data'}\n"
+        f"clientPort={port}\n"
+        "clientPortAddress=127.0.0.1\n"
+        "admin.enableServer=false\n"
+        "4lw.commands.whitelist=srvr,cons,mntr\n"
+    )
+    java = _need("java")
+    classpath = "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"
+    if not Path("/usr/share/java/zookeeper.jar").exists():
+        _need("zookeeper-server")  # skips (or fails in CI) with a clear name
+    command = [
+        # A small heap, the serial GC and the C1 compiler only: a quicker start.
+        java, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        f"-Dzookeeper.log.dir={workdir}", "-cp", classpath,
+        "org.apache.zookeeper.server.ZooKeeperServerMain", str(config),
+    ]  # fmt: skip
+    with _running(OwnedZooKeeper("zookeeper", command, port, workdir)) as server:
+        yield server

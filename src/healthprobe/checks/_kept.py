@@ -133,6 +133,8 @@ class KeptSync(Generic[T]):
 
     ``close()`` is called on the event loop by ``Health.astop()`` and never
     waits for a run in flight: that run closes the client when it ends.
+    ``drop_on_failure=False`` keeps a client that reconnects by itself (a
+    ZooKeeper session) after a failed run; ``usable`` still replaces a dead one.
     """
 
     def __init__(
@@ -141,10 +143,12 @@ class KeptSync(Generic[T]):
         *,
         abort: Callable[[T], None],
         usable: Callable[[T], bool] | None = None,
+        drop_on_failure: bool = True,
     ) -> None:
         self._open = opener
         self._abort = abort
         self._usable = usable
+        self._drop_on_failure = drop_on_failure
         self._client: T | None = None
         self._lock = threading.Lock()
         self._closing = False
@@ -170,7 +174,8 @@ class KeptSync(Generic[T]):
                     client = self._client = self._open(deadline)
                 return use(client, deadline)
             except BaseException:
-                self._drop()
+                if self._drop_on_failure:
+                    self._drop()
                 raise
         finally:
             if self._closing:  # close() came while this run held the client
