@@ -82,7 +82,8 @@ def owned_memcached(workdir: Path, *extra: str) -> Iterator[OwnedMemcached]:
         _need("memcached"), "-l", "127.0.0.1", "-p", str(port), "-U", "0",
         "-u", "root", "-m", "64", *extra,
     ]  # fmt: skip
-    with _running(OwnedMemcached("memcached", command, port, workdir)) as server:
+    server = OwnedMemcached("memcached", command, port, workdir)
+    with _running(server):
         yield server
 
 
@@ -99,10 +100,10 @@ class OwnedEtcd(OwnedServer):
         _wait_for_leader(self)
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        request = urllib.request.Request(  # noqa: S310 - loopback http only
+        request = urllib.request.Request(
             self.url + path, data=json.dumps(body).encode(), method="POST"
         )
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:
             answer: dict[str, Any] = json.load(response)
         return answer
 
@@ -153,7 +154,8 @@ def owned_smtp(workdir: Path, *, tls: tuple[Path, Path] | None = None) -> Iterat
     ]  # fmt: skip
     if tls is not None:
         command = [*command, "--tlscert", str(tls[0]), "--tlskey", str(tls[1])]
-    with _running(OwnedSmtp("smtp", command, port, workdir)) as server:
+    server = OwnedSmtp("smtp", command, port, workdir)
+    with _running(server):
         yield server
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -35,7 +35,7 @@ __all__ = [
 
 LDAP_BASE = "dc=example,dc=org"
 LDAP_ADMIN = f"cn=admin,{LDAP_BASE}"
-LDAP_PASSWORD = "admin-secret"  # noqa: S105 - a throwaway test server's password
+LDAP_PASSWORD = "admin-secret"
 
 
 class OwnedSlapd(OwnedServer):
@@ -75,7 +75,8 @@ def owned_slapd(workdir: Path) -> Iterator[OwnedSlapd]:
     )  # fmt: skip
     # -d 256 ("stats"): stay in the foreground and log each connection to stderr.
     command = [_need("slapd"), "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "256"]
-    with _running(OwnedSlapd("slapd", command, port, workdir)) as server:
+    server = OwnedSlapd("slapd", command, port, workdir)
+    with _running(server):
         yield server
 
 
@@ -186,7 +187,8 @@ def owned_sshd(workdir: Path, authorized_key: str) -> Iterator[OwnedSshd]:
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     # -D: foreground; -e: log to stderr (our log file).
     command: Sequence[str] = [sshd, "-D", "-e", "-f", str(config)]
-    with _running(OwnedSshd("sshd", command, port, workdir)) as server:
+    server = OwnedSshd("sshd", command, port, workdir)
+    with _running(server):
         yield server
 
 
@@ -258,5 +260,6 @@ def owned_zookeeper(workdir: Path) -> Iterator[OwnedZooKeeper]:
         f"-Dzookeeper.log.dir={workdir}", "-cp", classpath,
         "org.apache.zookeeper.server.ZooKeeperServerMain", str(config),
     ]  # fmt: skip
-    with _running(OwnedZooKeeper("zookeeper", command, port, workdir)) as server:
+    server = OwnedZooKeeper("zookeeper", command, port, workdir)
+    with _running(server):
         yield server

@@ -133,9 +133,7 @@ async def test_canary_password_never_leaks(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     port = slapd.port if where == "wrong_password" else closed_port
-    check = LdapCheck(
-        f"ldap://127.0.0.1:{port}", bind_dn=LDAP_ADMIN, password=CANARY, timeout=1.0
-    )
+    check = LdapCheck(f"ldap://127.0.0.1:{port}", bind_dn=LDAP_ADMIN, password=CANARY, timeout=1.0)
     health = Health()
     health.add(check)
     result, report = await run_once(health, "ldap")

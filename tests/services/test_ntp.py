@@ -61,7 +61,9 @@ async def test_thresholds_grade_the_offset(chrony: OwnedChrony) -> None:
     # Even loopback cannot agree to the nanosecond: a 1 ns threshold trips.
     health = Health()
     health.add(NtpCheck("127.0.0.1", port=chrony.port, name="warns", offset_warn=1e-9))
-    health.add(NtpCheck("127.0.0.1", port=chrony.port, name="fails", offset_warn=None, offset_fail=1e-9))
+    health.add(
+        NtpCheck("127.0.0.1", port=chrony.port, name="fails", offset_warn=None, offset_fail=1e-9)
+    )
     report = await health.arun(None)
     await health.astop()
     assert report.checks["warns"].result.status is Status.WARN

@@ -187,7 +187,7 @@ def test_bad_options_fail_at_construction() -> None:
     with pytest.raises(ConfigurationError, match="username"):
         SshCheck("example.com", password="x")
     with pytest.raises(ConfigurationError, match="list"):
-        SshCheck("example.com", username="u", client_keys="/key")  # type: ignore[arg-type]  # the mistake under test
+        SshCheck("example.com", username="u", client_keys="/key")
     with pytest.raises(ConfigurationError, match="port"):
         SshCheck("example.com", port=70000)
 

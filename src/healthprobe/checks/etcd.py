@@ -17,10 +17,10 @@ import asyncio
 import contextlib
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
-from healthprobe._status import Status
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 from ._dsn import dsn_secrets
 from ._kept import KeptAsync
@@ -133,7 +133,7 @@ class EtcdCheck:
 
     async def _open(self, deadline: float) -> httpx.AsyncClient:
         self._token = None
-        return self._httpx.AsyncClient(
+        client: httpx.AsyncClient = self._httpx.AsyncClient(
             base_url=self._url,
             timeout=self.timeout,
             verify=self._verify,
@@ -141,6 +141,7 @@ class EtcdCheck:
             limits=self._httpx.Limits(max_connections=1, max_keepalive_connections=1),
             trust_env=False,
         )
+        return client
 
     async def _status(self, client: httpx.AsyncClient, deadline: float) -> CheckResult:
         if self._username is not None and self._token is None:
@@ -178,10 +179,12 @@ def _answer(response: httpx.Response, what: str) -> dict[str, Any]:
 
 def _int(value: object) -> int:
     # The gateway writes 64-bit integers as JSON strings.
-    try:
-        return int(value)  # type: ignore[call-overload]  # str or int from JSON
-    except (TypeError, ValueError):
-        return 0
+    if isinstance(value, (int, str)):
+        try:
+            return int(value)
+        except ValueError:
+            return 0
+    return 0
 
 
 async def _close(client: httpx.AsyncClient) -> None:

@@ -19,9 +19,9 @@ import urllib.parse
 import warnings
 from typing import Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 from ._dsn import dsn_secrets
 from ._kept import KeptSync
@@ -89,7 +89,7 @@ class LdapCheck:
             self._kept = KeptSync(self._open, abort=_abort, usable=_usable)
         elif isinstance(url, self._ldap3.Connection):
             self.host, self.port, self.use_ssl = "", 0, False
-            self.secrets = ((password,) if password else ())
+            self.secrets = (password,) if password else ()
             self._user_connection = url
         else:
             raise ConfigurationError(

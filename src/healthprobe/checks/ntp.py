@@ -18,9 +18,9 @@ import struct
 import time
 from typing import Any
 
-from healthprobe._errors import ConfigurationError
-from healthprobe._result import CheckResult
-from healthprobe._status import Status
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.status import Status
 
 from ._dsn import dsn_secrets
 from ._kept import KeptAsync
@@ -94,7 +94,9 @@ class NtpCheck:
         """Close the check's UDP socket."""
         self._kept.forget()
 
-    def result(self, offset: float, delay: float, stratum: int, leap: int, ref: bytes) -> CheckResult:
+    def result(
+        self, offset: float, delay: float, stratum: int, leap: int, ref: bytes
+    ) -> CheckResult:
         """The reading of one answer (a pure function of it)."""
         details: dict[str, Any] = {
             "stratum": stratum,

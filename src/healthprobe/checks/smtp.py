@@ -18,9 +18,9 @@ import ssl
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
 
 from ._dsn import dsn_secrets
 from ._kept import KeptAsync
@@ -106,7 +106,7 @@ class SmtpCheck:
         await self._kept.aclose()
 
     async def _open(self, deadline: float) -> aiosmtplib.SMTP:
-        smtp = self._smtplib.SMTP(
+        smtp: aiosmtplib.SMTP = self._smtplib.SMTP(
             hostname=self.host,
             port=self.port,
             timeout=seconds_left(deadline),

@@ -18,10 +18,10 @@ import threading
 import time
 from typing import Any
 
-from healthprobe._errors import ConfigurationError
 from healthprobe._optional import require
-from healthprobe._result import CheckResult
-from healthprobe._sanitize import sanitize
+from healthprobe.engine.errors import ConfigurationError
+from healthprobe.engine.result import CheckResult
+from healthprobe.engine.sanitize import sanitize
 
 from ._dsn import dsn_secrets
 from ._kept import KeptSync
