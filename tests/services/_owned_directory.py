@@ -41,19 +41,29 @@ LDAP_PASSWORD = "admin-secret"
 class OwnedSlapd(OwnedServer):
     """slapd logging at level "stats": one ``ACCEPT`` line per connection."""
 
+    tls_port = 0
+
     def accepted(self) -> list[int]:
         """The client port of every connection slapd accepted, in order."""
         return [int(p) for p in re.findall(r"ACCEPT from IP=127\.0\.0\.1:(\d+)", self.log_text())]
 
 
 @contextlib.contextmanager
-def owned_slapd(workdir: Path) -> Iterator[OwnedSlapd]:
-    """slapd with its own slapd.conf and an MDB database holding ``LDAP_BASE``."""
-    port = free_port()
+def owned_slapd(workdir: Path, *, tls: tuple[Path, Path] | None = None) -> Iterator[OwnedSlapd]:
+    """slapd with its own slapd.conf and an MDB database holding ``LDAP_BASE``.
+
+    With ``tls`` (certificate, key files) it also listens for ``ldaps://`` on
+    ``server.tls_port``.
+    """
+    port, tls_port = free_port(), free_port()
     (workdir / "db").mkdir()
     config = workdir / "slapd.conf"
+    tls_lines = ""
+    if tls is not None:
+        tls_lines = f"TLSCertificateFile {tls[0]}\nTLSCertificateKeyFile {tls[1]}\n"
     config.write_text(
         "include /etc/ldap/schema/core.schema\n"
+        f"{tls_lines}"
         f"pidfile {workdir / 'slapd.pid'}\n"
         "modulepath /usr/lib/ldap\n"
         "moduleload back_mdb\n"
@@ -74,8 +84,12 @@ def owned_slapd(workdir: Path) -> Iterator[OwnedSlapd]:
         check=True, capture_output=True, timeout=30,
     )  # fmt: skip
     # -d 256 ("stats"): stay in the foreground and log each connection to stderr.
-    command = [_need("slapd"), "-f", str(config), "-h", f"ldap://127.0.0.1:{port}/", "-d", "256"]
+    urls = f"ldap://127.0.0.1:{port}/"
+    if tls is not None:
+        urls += f" ldaps://127.0.0.1:{tls_port}/"
+    command = [_need("slapd"), "-f", str(config), "-h", urls, "-d", "256"]
     server = OwnedSlapd("slapd", command, port, workdir)
+    server.tls_port = tls_port
     with _running(server):
         yield server
 

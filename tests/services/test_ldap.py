@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from healthprobe import ConfigurationError, Health, Status
 from healthprobe.checks.ldap import LdapCheck, _import_ldap3
@@ -57,6 +58,31 @@ async def test_bind_and_search_the_base(slapd: OwnedSlapd) -> None:
     assert bound.details == {"bound": True, "entries": 1}
     assert anonymous.status is Status.PASS, anonymous.output
     assert report.ok
+
+
+@pytest.mark.asyncio
+# ldap3 2.9 matches the host name with ssl.match_hostname(), deprecated since Python 3.7.
+@pytest.mark.filterwarnings("ignore:ssl.match_hostname:DeprecationWarning")
+async def test_ldaps_verifies_the_servers_certificate(tmp_path: Path) -> None:
+    (tmp_path / "slapd").mkdir()
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    cert_path, key_path, ca_path = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    cert.cert_chain_pems[0].write_to_path(str(cert_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    ca.cert_pem.write_to_path(str(ca_path))
+    with owned_slapd(tmp_path / "slapd", tls=(cert_path, key_path)) as server:
+        url = f"ldaps://127.0.0.1:{server.tls_port}"
+        health = Health()
+        health.add(LdapCheck(url, name="trusted", ca_file=str(ca_path), base=LDAP_BASE,
+                             bind_dn=LDAP_ADMIN, password=LDAP_PASSWORD))  # fmt: skip
+        health.add(LdapCheck(url, name="untrusted", base=LDAP_BASE))  # the system CAs only
+        report = await health.arun(None)
+        await health.astop()
+    trusted, untrusted = report.checks["trusted"].result, report.checks["untrusted"].result
+    assert trusted.status is Status.PASS, trusted.output
+    assert untrusted.status is Status.FAIL
+    assert "certificate" in untrusted.output.lower(), untrusted.output
 
 
 @pytest.mark.asyncio
