@@ -144,9 +144,22 @@ class OwnedSmtp(OwnedServer):
 
 
 @contextlib.contextmanager
-def owned_smtp(workdir: Path, *, tls: tuple[Path, Path] | None = None) -> Iterator[OwnedSmtp]:
-    """aiosmtpd (``-n``: no setuid) on a spare port; STARTTLS with ``tls`` (cert, key)."""
+def owned_smtp(
+    workdir: Path, *, tls: tuple[Path, Path] | None = None, auth: bool = False
+) -> Iterator[OwnedSmtp]:
+    """aiosmtpd (``-n``: no setuid) on a spare port; STARTTLS with ``tls`` (cert, key).
+
+    With ``auth``, the server of ``_smtp_server`` (one login, AUTH without TLS).
+    """
     port = free_port()
+    if auth:
+        root = Path(__file__).resolve().parents[2]
+        command = [sys.executable, "-m", "tests.services._smtp_server", "127.0.0.1", str(port)]
+        server = OwnedSmtp("smtp", command, port, workdir)
+        server.workdir = root  # its cwd, so that "-m tests.services..." imports; the log stays
+        with _running(server):
+            yield server
+        return
     command: Sequence[str] = [
         # -d: log each accepted connection ("Peer: ...") to stderr, our log file.
         sys.executable, "-m", "aiosmtpd", "-n", "-d", "-l", f"127.0.0.1:{port}",

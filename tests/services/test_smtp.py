@@ -149,19 +149,42 @@ async def test_100_runs_use_one_session(smtp: OwnedSmtp) -> None:
     assert await eventually(lambda: local_ports_to(smtp.port) == set())
 
 
+@pytest.fixture
+def auth_smtp(tmp_path: Path) -> Iterator[OwnedSmtp]:
+    with owned_smtp(tmp_path, auth=True) as server:
+        yield server
+
+
 @pytest.mark.asyncio
+async def test_logs_in_once_with_the_right_password(auth_smtp: OwnedSmtp) -> None:
+    url = f"smtp://127.0.0.1:{auth_smtp.port}"
+    health = Health()
+    health.add(SmtpCheck(url, username="probe", password="right-pw"))
+    for _ in range(3):
+        result, _ = await run_once(health, "smtp")
+        assert result.status is Status.PASS, result.output
+    assert result.details["authenticated"] is True
+    (port,) = local_ports_to(auth_smtp.port)
+    assert auth_smtp.peers().count(port) == 1  # one session for three runs...
+    assert auth_smtp.log_text().count(">> b'AUTH ") == 1  # ... and one login
+    await health.astop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("server", ["wrong_password", "no_auth"])
 async def test_canary_password_never_leaks(
-    smtp: OwnedSmtp, caplog: pytest.LogCaptureFixture
+    server: str, smtp: OwnedSmtp, auth_smtp: OwnedSmtp, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # aiosmtpd offers no AUTH here: the login fails with the client's own message.
+    # A server that refuses the password (535), and one that offers no AUTH at all.
     caplog.set_level(logging.DEBUG)
-    check = SmtpCheck(f"smtp://127.0.0.1:{smtp.port}", username="probe", password=CANARY)
+    port = auth_smtp.port if server == "wrong_password" else smtp.port
+    check = SmtpCheck(f"smtp://127.0.0.1:{port}", username="probe", password=CANARY)
     health = Health()
     health.add(check)
     result, report = await run_once(health, "smtp")
     await health.astop()
     assert result.status is Status.FAIL
-    assert "AUTH" in result.output
+    assert ("535" if server == "wrong_password" else "AUTH") in result.output
     assert_no_canary(result, report, caplog, check)
 
 

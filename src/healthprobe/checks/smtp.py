@@ -119,12 +119,24 @@ class SmtpCheck:
         try:
             await smtp.connect()
             if self._username is not None and self._password is not None:
-                await smtp.login(self._username, self._password, timeout=seconds_left(deadline))
+                await self._login(smtp, self._username, self._password, deadline)
         except BaseException:
             smtp.close()
             raise
         smtp.timeout = self.timeout  # each later command is bounded by the check's timeout
         return smtp
+
+    async def _login(
+        self, smtp: aiosmtplib.SMTP, username: str, password: str, deadline: float
+    ) -> None:
+        try:
+            await smtp.login(username, password, timeout=seconds_left(deadline))
+        except self._smtplib.SMTPAuthenticationError as exc:
+            # The server's own words, without the "...AuthenticationError: (535" shape
+            # that reads like a credential pair to the scrubber.
+            raise PermissionError(
+                f"the server refused the login: {exc.code} {exc.message}"
+            ) from None
 
     async def _noop(self, smtp: aiosmtplib.SMTP, deadline: float) -> CheckResult:
         response = await smtp.noop(timeout=seconds_left(deadline))
