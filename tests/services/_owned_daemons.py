@@ -152,14 +152,6 @@ def owned_smtp(
     With ``auth``, the server of ``_smtp_server`` (one login, AUTH without TLS).
     """
     port = free_port()
-    if auth:
-        root = Path(__file__).resolve().parents[2]
-        command = [sys.executable, "-m", "tests.services._smtp_server", "127.0.0.1", str(port)]
-        server = OwnedSmtp("smtp", command, port, workdir)
-        server.workdir = root  # its cwd, so that "-m tests.services..." imports; the log stays
-        with _running(server):
-            yield server
-        return
     command: Sequence[str] = [
         # -d: log each accepted connection ("Peer: ...") to stderr, our log file.
         sys.executable, "-m", "aiosmtpd", "-n", "-d", "-l", f"127.0.0.1:{port}",
@@ -167,7 +159,11 @@ def owned_smtp(
     ]  # fmt: skip
     if tls is not None:
         command = [*command, "--tlscert", str(tls[0]), "--tlskey", str(tls[1])]
+    if auth:
+        command = [sys.executable, "-m", "tests.services._smtp_server", "127.0.0.1", str(port)]
     server = OwnedSmtp("smtp", command, port, workdir)
+    if auth:  # its cwd, so that "-m tests.services..." imports; the log stays in workdir
+        server.workdir = Path(__file__).resolve().parents[2]
     with _running(server):
         yield server
 

@@ -81,6 +81,27 @@ async def test_users_client_is_used_and_left_open(server: OwnedMemcached) -> Non
 
 
 @pytest.mark.asyncio
+async def test_users_client_on_a_silent_server_is_never_cancelled_mid_call(
+    silent_port: int,
+) -> None:
+    client = aiomcache.Client("127.0.0.1", silent_port, pool_size=1)
+    check = MemcachedCheck(client, name="sessions")
+    await timed_failure(check, timeout=0.5)
+    # The first call still waits (uncancelled): the next run does not pile a second on it.
+    second = await timed_failure(check, timeout=0.5)
+    assert "has not finished" in second.output
+    assert second.latency is not None
+    assert second.latency < 0.1
+    # The test's own cleanup: the straggler waits on a server that never answers.
+    straggler = check._pending  # private, pinned here
+    assert straggler is not None
+    assert not straggler.done()
+    straggler.cancel()
+    await asyncio.sleep(0)  # its connection goes back to the pool, which close() closes
+    await client.close()
+
+
+@pytest.mark.asyncio
 @pytest.mark.parametrize("kind", ["closed", "silent"])
 async def test_fails_within_timeout(kind: str, closed_port: int, silent_port: int) -> None:
     port = closed_port if kind == "closed" else silent_port

@@ -40,9 +40,10 @@ class MemcachedCheck:
     or fails; the ratio is always the observed value (unit ``ratio``), so a
     dashboard sees the cache filling up.  ``timeout`` (seconds) bounds
     connecting and the exchange: a server that accepts and never answers
-    fails the run at the timeout.  With your own client a timed-out run
-    leaves that connection to aiomcache's pool, which drops a connection
-    whose read failed.
+    fails the run at the timeout.  On your own client the call is never
+    cancelled (aiomcache would hand the half-read connection back to your
+    pool): a run stops waiting at the timeout, and the next run fails at
+    once while that call still waits.
     """
 
     component_type = "datastore"
@@ -68,6 +69,7 @@ class MemcachedCheck:
         )
         self._aiomcache = require("aiomcache", "memcached")
         self._user_client: Any = None
+        self._pending: asyncio.Future[Any] | None = None
         self._kept: KeptAsync[Any] | None = None
         if isinstance(address, str):
             self.host, self.port = _parse_address(name, address)
@@ -91,8 +93,22 @@ class MemcachedCheck:
     async def acheck(self) -> CheckResult:
         """Run ``stats``; raises (= fail) on any error or after ``timeout`` seconds."""
         if self._kept is None:
-            return self.result(await asyncio.wait_for(self._user_client.stats(), self.timeout))
+            return self.result(await self._user_stats())
         return await self._kept.run(self.timeout, self._stats)
+
+    async def _user_stats(self) -> Any:
+        # aiomcache returns a connection whose command was *cancelled* to its
+        # pool as it is, its answer half read: the next command of the app on
+        # it would read the rest.  So the call on your client is never
+        # cancelled: the run stops waiting at the timeout, the call finishes on
+        # its own, and no second one starts while it is still waiting.
+        pending = self._pending
+        if pending is not None and not pending.done():
+            raise TimeoutError("the previous stats call on this client has not finished")
+        task = asyncio.ensure_future(self._user_client.stats())
+        task.add_done_callback(_retrieve)
+        self._pending = task
+        return await asyncio.wait_for(asyncio.shield(task), self.timeout)
 
     async def aclose(self) -> None:
         """Close the connection this check opened (never your client)."""
@@ -159,6 +175,12 @@ def _int(value: str | None) -> int:
 
 async def _close(client: Any) -> None:
     await client.close()
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    # A call that outlived its run: its error was reported (as a timeout) already.
+    if not future.cancelled():
+        future.exception()
 
 
 _closing: set[asyncio.Task[None]] = set()
