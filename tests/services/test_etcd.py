@@ -48,6 +48,20 @@ async def test_passes_with_the_database_size(etcd: OwnedEtcd) -> None:
 
 
 @pytest.mark.asyncio
+async def test_users_client_is_used_and_left_open(etcd: OwnedEtcd) -> None:
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        health = Health()
+        health.add(EtcdCheck(etcd.url, client=client, name="shared"))
+        result, _ = await run_once(health, "shared")
+        await health.astop()
+        assert result.status is Status.PASS, result.output
+        assert not client.is_closed  # astop() did not close the user's client
+        assert local_ports_to(etcd.port)  # the user's kept-alive connection served it
+
+
+@pytest.mark.asyncio
 async def test_db_size_thresholds(etcd: OwnedEtcd) -> None:
     # A fresh member's database is 20 KiB.
     health = Health()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import TYPE_CHECKING, Any
 
 from healthprobe._optional import require
@@ -45,6 +46,8 @@ class EtcdCheck:
     backend database's size, the observed value (unit ``bytes``).
     ``timeout`` (seconds) bounds connecting, authenticating and the call.
     ``verify`` is httpx's: ``True``, ``False`` or a CA bundle path.
+    ``client`` is your own ``httpx.AsyncClient`` (used with ``url`` as the
+    base, never closed) instead of the check's.
     """
 
     component_type = "datastore"
@@ -60,6 +63,7 @@ class EtcdCheck:
         db_size_warn: float | None = None,
         db_size_fail: float | None = None,
         verify: bool | str = True,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.name = name
         self.timeout = timeout_option(name, timeout)
@@ -83,8 +87,9 @@ class EtcdCheck:
         self._verify = verify
         self._token: str | None = None
         self.secrets: tuple[str, ...] = dsn_secrets(self._url) + ((password,) if password else ())
+        self._user_client = client
         self._kept: KeptAsync[httpx.AsyncClient] = KeptAsync(
-            self._open, abort=_abort, closer=_close, usable=lambda client: not client.is_closed
+            self._open, abort=_abort, closer=_close, usable=lambda c: not c.is_closed
         )
 
     def __repr__(self) -> str:
@@ -93,10 +98,13 @@ class EtcdCheck:
 
     async def acheck(self) -> CheckResult:
         """Read the member's status; raises (= fail) on any error or after ``timeout``."""
+        if self._user_client is not None:
+            deadline = time.monotonic() + self.timeout
+            return await asyncio.wait_for(self._status(self._user_client, deadline), self.timeout)
         return await self._kept.run(self.timeout, self._status)
 
     async def aclose(self) -> None:
-        """Close the check's HTTP client."""
+        """Close the check's HTTP client (never yours)."""
         self._token = None
         await self._kept.aclose()
 
@@ -134,7 +142,6 @@ class EtcdCheck:
     async def _open(self, deadline: float) -> httpx.AsyncClient:
         self._token = None
         client: httpx.AsyncClient = self._httpx.AsyncClient(
-            base_url=self._url,
             timeout=self.timeout,
             verify=self._verify,
             # One connection: a probe never needs two.
@@ -148,7 +155,7 @@ class EtcdCheck:
             self._token = await self._authenticate(client, deadline)
         headers = {"Authorization": self._token} if self._token else {}
         response = await client.post(
-            _STATUS, json={}, headers=headers, timeout=seconds_left(deadline)
+            self._url + _STATUS, json={}, headers=headers, timeout=seconds_left(deadline)
         )
         if response.status_code in (400, 401) and self._token:
             self._token = None  # expired or revoked: authenticate again next run
@@ -156,7 +163,7 @@ class EtcdCheck:
 
     async def _authenticate(self, client: httpx.AsyncClient, deadline: float) -> str:
         body = {"name": self._username, "password": self._password}
-        response = await client.post(_AUTH, json=body, timeout=seconds_left(deadline))
+        response = await client.post(self._url + _AUTH, json=body, timeout=seconds_left(deadline))
         token = _answer(response, "authentication").get("token")
         if not isinstance(token, str) or not token:
             raise RuntimeError("etcd authentication returned no token")
