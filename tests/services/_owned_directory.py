@@ -192,7 +192,7 @@ def owned_sshd(workdir: Path, authorized_key: str) -> Iterator[OwnedSshd]:
         "KbdInteractiveAuthentication no\n"
         "PermitRootLogin prohibit-password\n"
         "StrictModes no\n"
-        "UsePAM no\n"
+        "UsePAM yes\n"  # not "no": sshd would refuse a root whose password is locked ("!")
         "Subsystem sftp internal-sftp\n"
         "LogLevel VERBOSE\n"
     )
