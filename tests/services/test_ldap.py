@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +120,16 @@ async def test_fails_within_timeout(kind: str, closed_port: int, silent_port: in
     check = LdapCheck(f"ldap://127.0.0.1:{port}", timeout=1.0)
     result = await timed_failure(check)
     assert result.output
+
+
+def test_a_silent_server_frees_the_worker_thread_at_the_timeout(silent_port: int) -> None:
+    # The engine stops waiting at the timeout anyway; the thread must stop too.
+    check = LdapCheck(f"ldap://127.0.0.1:{silent_port}", timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(Exception, match=r"timeout|timed out"):
+        check.check()
+    assert time.monotonic() - started < 1.3
+    check.close()
 
 
 @pytest.mark.asyncio

@@ -85,6 +85,17 @@ async def test_fails_within_timeout(kind: str, closed_port: int, silent_port: in
     assert result.output
 
 
+def test_a_silent_server_frees_the_worker_thread_at_the_timeout(silent_port: int) -> None:
+    # The engine stops waiting at the timeout anyway; the thread must stop too, not
+    # sit out kazoo's session timeout (10 s) in a read from the silent server.
+    check = ZooKeeperCheck(f"127.0.0.1:{silent_port}", timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        check.check()
+    assert time.monotonic() - started < 1.3
+    check.close()
+
+
 @pytest.mark.asyncio
 async def test_100_runs_use_one_session(zk: OwnedZooKeeper) -> None:
     health = Health()

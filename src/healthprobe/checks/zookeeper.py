@@ -117,8 +117,13 @@ class ZooKeeperCheck:
             command_retry=None,
             logger=_scrubbing_logger(self.secrets),
         )
-        # start() stops and closes the client itself when it times out.
-        client.start(timeout=seconds_left(deadline))
+        # Not client.start(timeout): on a timeout it stops the client in this
+        # thread, which waits for kazoo's I/O thread to give up on a silent
+        # server (the session timeout, 10 s by default), not the check's timeout.
+        connected = client.start_async()
+        if not connected.wait(timeout=seconds_left(deadline)) or not client.connected:
+            _abort(client)  # stopped in the background
+            raise TimeoutError(f"no ZooKeeper session within {self.timeout:g} s")
         return client
 
     def _usable(self, client: Any) -> bool:
