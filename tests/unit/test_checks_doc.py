@@ -27,6 +27,9 @@ ENVIRON = {
     "AMQP_PASSWORD": "pw-123456",
     "LDAP_PROBE_PASSWORD": "pw-123456",
     "SMTP_PASSWORD": "pw-123456",
+    "PAYMENTS_TOKEN": "t0ken",
+    "S3_KEY": "AKIA",
+    "S3_SECRET": "s3cr3t-value",
 }
 
 
