@@ -166,11 +166,19 @@ class _Scrub(logging.Filter):
         return True
 
 
+class _ScrubbingLogger(logging.Logger):
+    """A logger of the check's own, outside the registry (one per check does not
+    pile filters up on a shared one), whose records go on to the handlers of
+    ``kazoo.client`` as kazoo's own do, scrubbed first."""
+
+    def isEnabledFor(self, level: int) -> bool:
+        # Never cached: the registry clears only its own loggers' caches when
+        # the application changes a level, and this one is not registered.
+        return level > self.manager.disable and level >= self.getEffectiveLevel()
+
+
 def _scrubbing_logger(secrets: tuple[str, ...]) -> logging.Logger:
-    # A logger of the check's own, outside the registry (so one per check does
-    # not pile up filters on a shared one), whose records flow on to "kazoo.client"'s
-    # handlers as kazoo's own do, scrubbed first.
-    logger = logging.Logger("kazoo.client")
+    logger = _ScrubbingLogger("kazoo.client")
     logger.parent = logging.getLogger("kazoo.client")
     logger.addFilter(_Scrub(secrets))
     return logger
