@@ -30,6 +30,7 @@ ENVIRON = {
     "PAYMENTS_TOKEN": "t0ken",
     "S3_KEY": "AKIA",
     "S3_SECRET": "s3cr3t-value",
+    "BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
 }
 
 
