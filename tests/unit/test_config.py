@@ -336,6 +336,15 @@ EVERY_TYPE = {
     'access_key_id = "AKIA"\nsecret_access_key = "pw-123456"\nregion = "eu-west-1"',
     "celery": 'broker = "amqp://guest:guest@127.0.0.1:5672//"\nworkers = ["orders@*"]\n'
     'queues = ["orders"]',
+    # The catalogue (issue 15, part A)
+    "etcd": 'url = "http://127.0.0.1:2379"\nusername = "root"\npassword = "pw-123456"',
+    "ldap": 'url = "ldap://127.0.0.1:389"\nbind_dn = "cn=probe"\npassword = "pw-123456"\n'
+    'base = "dc=example,dc=org"',
+    "memcached": 'address = "127.0.0.1:11211"\nmemory_warn = 0.9',
+    "ntp": 'host = "127.0.0.1"\noffset_warn = 0.05',
+    "smtp": 'url = "smtp://127.0.0.1:587"\nstarttls = true\nvalidate_certs = false',
+    "ssh": 'host = "127.0.0.1"\nusername = "probe"\nclient_keys = ["/run/key"]\npath = "in"',
+    "zookeeper": 'hosts = "127.0.0.1:2181,127.0.0.2:2181"\npath = "/app"',
 }
 
 

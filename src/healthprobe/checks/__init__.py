@@ -24,13 +24,17 @@ if TYPE_CHECKING:
         DjangoStorageCheck,
     )
     from .dns import DnsCheck
+    from .etcd import EtcdCheck
     from .files import FileAgeCheck, InodesCheck, WritableCheck
     from .grpc import GrpcHealthCheck
     from .http import HttpCheck
+    from .ldap import LdapCheck
     from .loop_lag import LoopLagCheck
+    from .memcached import MemcachedCheck
     from .mqtt import MqttCheck
     from .mysql import MySQLCheck, SyncMySQLCheck
     from .nats import NatsCheck
+    from .ntp import NtpCheck
     from .ping import PingCheck
     from .postgres import PostgresCheck, SyncPostgresCheck
     from .process import OpenFilesCheck, ThreadsCheck
@@ -38,11 +42,14 @@ if TYPE_CHECKING:
     from .rabbitmq import RabbitMQCheck
     from .redis import RedisCheck, SyncRedisCheck
     from .s3 import S3BucketCheck
+    from .smtp import SmtpCheck
     from .sqlalchemy import AsyncSQLAlchemyCheck, SQLAlchemyCheck
     from .sqlite import SQLiteCheck
+    from .ssh import SshCheck
     from .system import CpuCheck, LoadCheck, MemoryCheck
     from .tcp import TcpCheck
     from .tls import TlsCheck
+    from .zookeeper import ZooKeeperCheck
 
 _MODULES = {
     "AlembicCheck": "alembic",
@@ -56,16 +63,20 @@ _MODULES = {
     "DjangoMigrationsCheck": "django",
     "DjangoStorageCheck": "django",
     "DnsCheck": "dns",
+    "EtcdCheck": "etcd",
     "FileAgeCheck": "files",
     "GrpcHealthCheck": "grpc",
     "HttpCheck": "http",
     "InodesCheck": "files",
+    "LdapCheck": "ldap",
     "LoadCheck": "system",
     "LoopLagCheck": "loop_lag",
+    "MemcachedCheck": "memcached",
     "MemoryCheck": "system",
     "MqttCheck": "mqtt",
     "MySQLCheck": "mysql",
     "NatsCheck": "nats",
+    "NtpCheck": "ntp",
     "OpenFilesCheck": "process",
     "PingCheck": "ping",
     "PostgresCheck": "postgres",
@@ -75,6 +86,8 @@ _MODULES = {
     "S3BucketCheck": "s3",
     "SQLAlchemyCheck": "sqlalchemy",
     "SQLiteCheck": "sqlite",
+    "SmtpCheck": "smtp",
+    "SshCheck": "ssh",
     "SyncMySQLCheck": "mysql",
     "SyncPostgresCheck": "postgres",
     "SyncRedisCheck": "redis",
@@ -82,6 +95,7 @@ _MODULES = {
     "ThreadsCheck": "process",
     "TlsCheck": "tls",
     "WritableCheck": "files",
+    "ZooKeeperCheck": "zookeeper",
 }
 
 __all__ = [
@@ -96,16 +110,20 @@ __all__ = [
     "DjangoMigrationsCheck",
     "DjangoStorageCheck",
     "DnsCheck",
+    "EtcdCheck",
     "FileAgeCheck",
     "GrpcHealthCheck",
     "HttpCheck",
     "InodesCheck",
+    "LdapCheck",
     "LoadCheck",
     "LoopLagCheck",
+    "MemcachedCheck",
     "MemoryCheck",
     "MqttCheck",
     "MySQLCheck",
     "NatsCheck",
+    "NtpCheck",
     "OpenFilesCheck",
     "PingCheck",
     "PostgresCheck",
@@ -115,6 +133,8 @@ __all__ = [
     "S3BucketCheck",
     "SQLAlchemyCheck",
     "SQLiteCheck",
+    "SmtpCheck",
+    "SshCheck",
     "SyncMySQLCheck",
     "SyncPostgresCheck",
     "SyncRedisCheck",
@@ -122,6 +142,7 @@ __all__ = [
     "ThreadsCheck",
     "TlsCheck",
     "WritableCheck",
+    "ZooKeeperCheck",
 ]
 
 

@@ -101,6 +101,13 @@ BUILTIN_CHECKS: Mapping[str, Builtin] = {
     "prometheus_query": Builtin(_C + "prometheus", "PrometheusQueryCheck", "url"),
     "s3": Builtin(_C + "s3", "S3BucketCheck"),
     "celery": Builtin(_C + "celery", "CeleryWorkersCheck", "broker"),
+    "etcd": Builtin(_C + "etcd", "EtcdCheck", "url"),
+    "ldap": Builtin(_C + "ldap", "LdapCheck", "url"),
+    "memcached": Builtin(_C + "memcached", "MemcachedCheck", "address"),
+    "ntp": Builtin(_C + "ntp", "NtpCheck", "host"),
+    "smtp": Builtin(_C + "smtp", "SmtpCheck", "url"),
+    "ssh": Builtin(_C + "ssh", "SshCheck", "host"),
+    "zookeeper": Builtin(_C + "zookeeper", "ZooKeeperCheck", "hosts"),
 }
 
 
