@@ -272,9 +272,9 @@ async def test_only_the_first_64_kib_of_a_body_are_read(server: _CountingServer)
 @pytest.fixture
 def degraded_healthprobe() -> Iterator[str]:
     """A real healthprobe service (WSGI app, stdlib server) that is degraded, warn_status=429."""
-    import wsgiref.simple_server  # noqa: PLC0415 - only this test serves WSGI
+    import wsgiref.simple_server
 
-    from healthprobe.integrations.wsgi import HealthApp  # noqa: PLC0415
+    from healthprobe.integrations.wsgi import HealthApp
 
     class _Quiet(wsgiref.simple_server.WSGIRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:

@@ -194,7 +194,9 @@ class HttpCheck:
         return CheckResult.passed(f"HTTP {status_code}", details=details)
 
 
-def _judge_health_json(body: bytes, expected: bool, details: dict[str, Any]) -> CheckResult:
+def _judge_health_json(  # noqa: PLR0911 - one return per verdict the document can carry
+    body: bytes, expected: bool, details: dict[str, Any]
+) -> CheckResult:
     """Honour a health+json document: its warn degrades, its fail fails.
 
     A ``pass`` document with an unexpected status code is contradictory and
