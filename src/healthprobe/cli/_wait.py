@@ -5,9 +5,10 @@ requested with the same single GET as ``healthprobe probe`` (2xx is
 healthy; a redirect is not, unless ``--accept-redirects``); a URL that
 failed is retried with exponential backoff (0.25 s, doubling, capped by
 ``--interval``) until it answers healthy once or the overall ``--timeout``
-runs out.  On a terminal each URL has a live progress line, redrawn in place; otherwise a plain line is printed whenever a URL's
-state changes, which reads well in CI logs.  Exit 0 when every URL answered
-healthy, 1 at the timeout, 2 on bad usage.
+runs out.  On a terminal each URL has a live progress line, redrawn in
+place; otherwise a plain line is printed whenever a URL's state changes,
+which reads well in CI logs.  Exit 0 when every URL answered healthy, 1 at
+the timeout, 2 on bad usage.
 """
 
 from __future__ import annotations
