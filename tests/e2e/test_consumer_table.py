@@ -20,6 +20,7 @@ any cell that differs from what the state means.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -171,6 +172,13 @@ def _success(client: httpx.Client, exporter: str, target: str, module: str) -> b
     return float(found.group(1)) == 1.0
 
 
+def _haproxy_state(stats: Path, backend: str) -> str:
+    try:
+        return _server_states(stats, backend).get("app", "?").split(" ")[0]
+    except OSError as exc:  # HAProxy binds its stats socket after its frontend
+        return repr(exc)
+
+
 def _settle(read: Callable[[], str], want: str, timeout: float = 10.0) -> str:
     """Read a verdict until it is ``want`` (consumers poll) or ``timeout`` passes; the last one."""
     deadline = time.monotonic() + timeout
@@ -198,13 +206,7 @@ def _verdicts(
 ) -> dict[str, str]:
     seen: dict[str, str] = {}
     for consumer, (backend, _, _) in HAPROXY.items():
-
-        def haproxy(backend: str = backend) -> str:
-            try:
-                return _server_states(stats, backend).get("app", "?").split(" ")[0]
-            except OSError as exc:
-                return repr(exc)
-
+        haproxy = functools.partial(_haproxy_state, stats, backend)
         seen[consumer] = _settle(haproxy, EXPECTED[consumer][state])
     for consumer, (module, path) in BLACKBOX_HTTP.items():
 
@@ -280,7 +282,7 @@ def test_every_consumer_reads_each_state_as_it_is(tmp_path: Path) -> None:
                 app.wait_status("/readyz", 200, timeout=10.0)
                 # disable-on-404 drains a server that is up: let HAProxy see it up first.
                 for backend, _, _ in HAPROXY.values():
-                    _settle(lambda b=backend: _server_states(stats, b).get("app", ""), UP)
+                    _settle(functools.partial(_haproxy_state, stats, backend), UP)
                 app.signal_term()
             _wait_own(client, app, *OWN_ANSWER[state])
             time.sleep(CATCH_UP)  # a verdict equal to the last state's must not be read early
