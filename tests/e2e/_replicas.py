@@ -27,8 +27,18 @@ ROOT = Path(__file__).resolve().parents[2]
 class Replica:
     """One uvicorn process serving the resilience app on a fixed loopback port."""
 
-    def __init__(self, name: str, env: Mapping[str, str], workdir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        env: Mapping[str, str],
+        workdir: Path,
+        *,
+        app: str = "tests.e2e._resilience_app:app",
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.name = name
+        self.app = app
+        self.extra_args = extra_args
         self.port = free_port()
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
         self.log_path = workdir / f"{name}.log"
@@ -39,9 +49,9 @@ class Replica:
         """Start uvicorn; return once the port answers HTTP (not necessarily ready)."""
         assert self._proc is None or self._proc.poll() is not None, f"{self.name} is running"
         args = [
-            sys.executable, "-m", "uvicorn", "tests.e2e._resilience_app:app",
+            sys.executable, "-m", "uvicorn", self.app,
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--no-access-log", "--timeout-graceful-shutdown", "5",
+            "--no-access-log", "--timeout-graceful-shutdown", "5", *self.extra_args,
         ]  # fmt: skip
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
@@ -66,6 +76,13 @@ class Replica:
                     last = exc
                 time.sleep(0.05)
         pytest.fail(f"{self.name}{path} never answered {status} (last: {last!r})")
+
+    def signal_term(self) -> None:
+        """SIGTERM without waiting: the drain begins while the process keeps serving."""
+        proc = self._proc
+        assert proc is not None, f"{self.name} is not running"
+        assert proc.poll() is None, f"{self.name} has exited"
+        proc.send_signal(signal.SIGTERM)
 
     def terminate(self, timeout: float = 20.0) -> int:
         """SIGTERM, wait for the exit (the drain runs first); return the exit code."""

@@ -25,7 +25,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ("path", "code", "reason"),
     [
         ("/ok", 0, ""),
-        ("/moved", 0, ""),  # like kubelet and HAProxy: a 3xx is a success, not followed
+        # a stray slash or a login wall answers a 3xx while the service fails (issue 13.4)
+        ("/moved", 1, "answered 302 Found: a redirect is not a health answer"),
         ("/fail", 1, "answered 503 Service Unavailable"),
         ("/missing", 1, "answered 404 Not Found"),
     ],
@@ -124,3 +125,10 @@ def test_https_verifies_the_certificate_unless_insecure(tmp_path: Path) -> None:
         failing, _ = run_cli(["probe", "-k", f"https://127.0.0.1:{port}/fail"])
         assert failing.returncode == 1
         assert "answered 503" in failing.stderr
+
+
+def test_accept_redirects_opts_into_kubelets_rule(base_url: str) -> None:
+    proc, _ = run_cli(["probe", "--accept-redirects", base_url + "/moved"])
+    assert (proc.returncode, proc.stderr) == (0, "")
+    proc, _ = run_cli(["probe", "--accept-redirects", base_url + "/fail"])
+    assert proc.returncode == 1

@@ -115,3 +115,28 @@ def test_bad_url_is_a_usage_error() -> None:
     proc, _ = run_cli(["wait", "localhost:8000"])
     assert proc.returncode == 2
     assert "must start with http://" in proc.stderr
+
+
+def test_a_malformed_url_never_echoes_its_credentials() -> None:
+    # Issue 17 point 5: the usage error printed the password of a scheme-less URL.
+    secret = "Canary-pw-7f3a91"
+    for raw in (f"u:{secret}@127.0.0.1:8000/readyz", f"ftp://u:{secret}@h/x?token={secret}"):
+        proc, _ = run_cli(["wait", raw])
+        assert proc.returncode == 2
+        assert secret not in proc.stderr + proc.stdout
+        assert "must start with http://" in proc.stderr
+    proc, _ = run_cli(["wait", f"u:{secret}@127.0.0.1:8000/readyz"])
+    assert "127.0.0.1:8000/readyz" in proc.stderr  # still says which URL
+
+
+def test_a_redirect_is_not_ready_unless_asked(tmp_path: Path) -> None:
+    port = free_port()
+    with uvicorn_app(port, tmp_path / "uvicorn.log"):
+        moved = f"http://127.0.0.1:{port}/moved"
+        proc, _ = run_cli(["wait", moved, "--timeout", "1", "--interval", "0.5"])
+        assert proc.returncode == 1
+        assert proc.stdout.splitlines()[-1].endswith(
+            "answered 302 Found: a redirect is not a health answer"
+        )
+        proc, _ = run_cli(["wait", moved, "--timeout", "5", "--accept-redirects"])
+        assert proc.returncode == 0, proc.stdout

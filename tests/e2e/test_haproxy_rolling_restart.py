@@ -99,8 +99,8 @@ def _haproxy_running(config: Path, port: int, log: Path) -> Iterator[subprocess.
             proc.wait(timeout=5)
 
 
-def _server_states(stats: Path) -> dict[str, str]:
-    """HAProxy's own view of each server (``UP``, ``DOWN``, ``UP 1/2``...)."""
+def _server_states(stats: Path, backend: str = "app") -> dict[str, str]:
+    """HAProxy's own view of each server of ``backend`` (``UP``, ``DOWN``, ``NOLB``...)."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(2.0)
         sock.connect(str(stats))
@@ -113,7 +113,7 @@ def _server_states(stats: Path) -> dict[str, str]:
             chunks.append(chunk)
     lines = b"".join(chunks).decode().lstrip("# ").splitlines()
     rows = csv.DictReader(line for line in lines if line)
-    return {row["svname"]: row["status"] for row in rows if row["pxname"] == "app"}
+    return {row["svname"]: row["status"] for row in rows if row["pxname"] == backend}
 
 
 def _wait_state(stats: Path, name: str, state: str, timeout: float) -> float:

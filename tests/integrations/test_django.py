@@ -55,9 +55,9 @@ def test_formats_details_policy_and_head(client: Client) -> None:
     project.mail.result = (False, "smtp refused")
     public = client.get("/readyz?verbose")
     assert public.status_code == 200  # a non-critical failure degrades
-    assert b"[-]mail failed: reason withheld" in public.content
+    assert b"[+]mail warn: reason withheld" in public.content
     private = client.get("/readyz?verbose", HTTP_AUTHORIZATION=f"Bearer {project.TOKEN}")
-    assert b"[-]mail failed: smtp refused" in private.content
+    assert b"[+]mail warn: smtp refused" in private.content
     assert b"smtp refused" in client.get("/ops/readyz?verbose").content  # details="always"
     ietf = client.get("/health", HTTP_ACCEPT="application/health+json")
     assert ietf["Content-Type"] == "application/health+json"
@@ -97,7 +97,7 @@ def test_the_middleware_answers_before_host_checks_and_login() -> None:
         project.mail.result = (False, "smtp refused")
         ready = kubelet.get("/readyz?verbose")
         assert ready.status_code == 200
-        assert b"[-]mail failed: smtp refused" in ready.content  # the options were applied
+        assert b"[+]mail warn: smtp refused" in ready.content  # the options were applied
         assert kubelet.get("/").status_code == 400  # everything else is still checked
         assert Client().get("/").status_code == 302  # and still behind the login wall
         project.mail.result = True

@@ -59,7 +59,7 @@ def test_extension_answers_probes_before_flasks_hooks(
     db.result, mail.result = True, (False, "smtp down")
     degraded = client.get("/readyz?verbose", headers={"Authorization": f"Bearer {TOKEN}"})
     assert degraded.status_code == 200
-    assert b"[-]mail failed: smtp down" in degraded.data
+    assert b"[+]mail warn: smtp down" in degraded.data
     assert b"reason withheld" in client.get("/readyz?verbose").data
     ietf = client.get("/health", headers={"Accept": "application/health+json"})
     assert ietf.mimetype == "application/health+json"

@@ -267,3 +267,53 @@ async def test_only_the_first_64_kib_of_a_body_are_read(server: _CountingServer)
     late = await one(HttpCheck(url(server, "/late-match"), body_match="version 1.4.2"))
     assert late.status is Status.FAIL
     assert late.output == "HTTP 200, but the body does not match (in its first 64 KiB)"
+
+
+@pytest.fixture
+def degraded_healthprobe() -> Iterator[str]:
+    """A real healthprobe service (WSGI app, stdlib server) that is degraded, warn_status=429."""
+    import wsgiref.simple_server
+
+    from healthprobe.integrations.wsgi import HealthApp
+
+    class _Quiet(wsgiref.simple_server.WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    upstream = Health()
+    upstream.add(lambda: True, name="db")
+    upstream.add(lambda: (False, "smtp down"), name="mail", critical=False)
+    app = HealthApp(upstream, warn_status=429)
+    srv = wsgiref.simple_server.make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(5)
+        upstream.stop()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("accept", [None, "application/health+json"])
+async def test_a_degraded_dependency_answering_429_is_read_as_warn(
+    degraded_healthprobe: str, accept: str | None
+) -> None:
+    # Issue 13 point 3: one degraded service must not fail its dependants.
+    async with httpx.AsyncClient() as client:
+        sent = {"accept": accept} if accept else {}
+        answer = await client.get(f"{degraded_healthprobe}/readyz", headers=sent)
+    assert answer.status_code == (200 if accept else 429)  # health+json follows the draft
+    result = await one(HttpCheck(f"{degraded_healthprobe}/readyz", headers=sent))
+    assert result.status is Status.WARN, result.output
+
+
+@pytest.mark.asyncio
+async def test_a_429_without_a_warn_body_still_fails(server: _CountingServer) -> None:
+    result = await one(HttpCheck(url(server, "/missing"), expected_status=200))
+    assert result.status is Status.FAIL
+    assert HttpCheck(url(server, "/x")).judge(429, "text/plain", b"slow down").status is Status.FAIL
+    judged = HttpCheck(url(server, "/x")).judge(429, "application/json", b'{"status": "fail"}')
+    assert judged.status is Status.FAIL

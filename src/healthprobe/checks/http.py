@@ -2,8 +2,12 @@
 
 A downstream service that answers ``application/health+json`` (the IETF
 draft healthprobe itself serves) has its own verdict honoured: its ``warn``
-degrades this check, its ``fail`` fails it.  Any other response passes when
-its status code is expected and (if asked) its body matches.
+degrades this check, its ``fail`` fails it.  A ``429`` whose JSON body says
+``warn`` (or ``degraded``) is a degraded target, not a failed one: that is
+what a healthprobe service with ``warn_status=429`` (Consul's "warning")
+answers, and one degraded service must not fail its dependants.  Any other
+response passes when its status code is expected and (if asked) its body
+matches.
 
 The check keeps one ``httpx.AsyncClient`` (created on the first run, closed
 in ``aclose()``), so probes reuse a kept-alive connection; a client the user
@@ -167,6 +171,10 @@ class HttpCheck:
                     details=details,
                 )
             return _judge_health_json(body, expected, details)
+        if status_code == 429 and not expected and _says_warn(body):
+            return CheckResult.warned(
+                "the target reports warn (HTTP 429, warn_status)", details=details
+            )
         if not expected:
             return CheckResult.failed(
                 f"HTTP {status_code} is not an expected status", details=details
@@ -186,7 +194,9 @@ class HttpCheck:
         return CheckResult.passed(f"HTTP {status_code}", details=details)
 
 
-def _judge_health_json(body: bytes, expected: bool, details: dict[str, Any]) -> CheckResult:
+def _judge_health_json(  # noqa: PLR0911 - one return per verdict the document can carry
+    body: bytes, expected: bool, details: dict[str, Any]
+) -> CheckResult:
     """Honour a health+json document: its warn degrades, its fail fails.
 
     A ``pass`` document with an unexpected status code is contradictory and
@@ -209,6 +219,8 @@ def _judge_health_json(body: bytes, expected: bool, details: dict[str, Any]) -> 
     suffix = f": {reason}" if isinstance(reason, str) and reason else ""
     if status is Status.FAIL:
         return CheckResult.failed(f"the target reports fail (HTTP {code}){suffix}", details=details)
+    if status is Status.WARN and code == 429:
+        return CheckResult.warned(f"the target reports warn (HTTP 429){suffix}", details=details)
     if not expected:
         return CheckResult.failed(f"HTTP {code} is not an expected status", details=details)
     if status is Status.WARN:
@@ -216,3 +228,12 @@ def _judge_health_json(body: bytes, expected: bool, details: dict[str, Any]) -> 
     if status is Status.UNKNOWN:
         return CheckResult.unknown(f"the target reports unknown{suffix}", details=details)
     return CheckResult.passed(f"the target reports pass (HTTP {code})", details=details)
+
+
+def _says_warn(body: bytes) -> bool:
+    """True when ``body`` is a JSON object whose ``status`` reads as warn (``degraded``...)."""
+    try:
+        document = json.loads(body)
+        return Status.parse(document["status"]) is Status.WARN
+    except (ValueError, KeyError, TypeError):
+        return False

@@ -17,7 +17,7 @@ USAGE = """\
 usage: healthprobe COMMAND [ARGS...]
 
 commands:
-  probe URL          request URL once; exit 0 on 2xx-3xx, 1 otherwise (for HEALTHCHECK)
+  probe URL          request URL once; exit 0 on 2xx, 1 otherwise (for HEALTHCHECK)
   wait URL [URL...]  block until every URL answers healthy, or fail at --timeout
   check              run the checks of a config file in-process and print a report
   serve              serve the probe endpoints of a config file (a health sidecar)

@@ -1,4 +1,4 @@
-"""``healthprobe probe URL``: one HTTP request; exit 0 on 2xx-3xx, 1 otherwise.
+"""``healthprobe probe URL``: one HTTP request; exit 0 on 2xx, 1 otherwise.
 
 This runs every few seconds in every container (Docker ``HEALTHCHECK``,
 Kubernetes exec probes, images without curl), so it imports as little as
@@ -9,7 +9,10 @@ request is written by hand and only the status line is read.
 Exit codes follow Docker's ``HEALTHCHECK`` contract: 0 healthy, 1 unhealthy.
 Docker reserves 2, so a usage error exits 1 as well (a broken probe command
 must read as unhealthy, never as "healthy" or as an undefined code).
-Redirects are not followed: like kubelet and HAProxy, a 3xx is a success.
+Redirects are neither followed nor healthy: a 3xx is not a health answer
+(a stray trailing slash or a login wall answers one while the service is
+failing), so it exits 1 and says so.  ``--accept-redirects`` opts into
+kubelet's rule (a 3xx counts as success, not followed).
 """
 
 from __future__ import annotations
@@ -19,15 +22,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["ProbeError", "Target", "fetch_status", "main", "parse_url"]
+__all__ = ["ProbeError", "Target", "fetch_status", "judge", "main", "parse_url", "redact_url"]
 
 USAGE = """\
 usage: healthprobe probe URL [--timeout SECONDS] [--header 'Name: value']... [--quiet]
-                             [--insecure]
+                             [--insecure] [--accept-redirects]
 
-Request URL once (GET). Exit 0 when it answers 2xx or 3xx, 1 otherwise
-(HTTP error status, connection refused, timeout, bad usage), with a one-line
-reason on stderr.
+Request URL once (GET). Exit 0 when it answers 2xx, 1 otherwise (a redirect,
+an HTTP error status, connection refused, timeout, bad usage), with a
+one-line reason on stderr.
 
 options:
   --timeout SECONDS    bound on the whole request (default 3)
@@ -36,6 +39,7 @@ options:
   -q, --quiet          print nothing, only set the exit code
   -k, --insecure       https: do not verify the server's certificate
                        (kubelet does not verify either)
+  --accept-redirects   kubelet's rule: a 3xx counts as healthy (not followed)
 """
 
 DEFAULT_TIMEOUT = 3.0
@@ -58,6 +62,27 @@ class Target:
         self.path = path  # path and query, as sent on the request line
         self.userinfo = userinfo
         self.shown = shown  # scheme://host:port/path, safe to print
+
+
+def redact_url(url: str) -> str:
+    """``url`` safe to print, even when it is malformed: no credentials, query or fragment."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    rest = rest.partition("#")[0].partition("?")[0]
+    authority, slash, path = rest.partition("/")
+    authority = authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+def judge(code: int, reason: str, *, accept_redirects: bool = False) -> str | None:
+    """None when ``code`` is healthy, else the one-line reason it is not."""
+    if 200 <= code < 300 or (accept_redirects and 300 <= code < 400):
+        return None
+    answered = f"answered {code} {reason}".rstrip()
+    if 300 <= code < 400:
+        return f"{answered}: a redirect is not a health answer"
+    return answered
 
 
 def parse_url(url: str) -> Target:
@@ -205,12 +230,15 @@ def _read_status(sock: socket.socket, remaining: Callable[[], float]) -> tuple[i
 
 
 # One flat loop over the options reads better than helpers (and beats argparse's import).
-def _parse_args(argv: Sequence[str]) -> tuple[str, float, list[str], bool, bool]:  # noqa: PLR0912
+def _parse_args(  # noqa: PLR0912
+    argv: Sequence[str],
+) -> tuple[str, float, list[str], bool, bool, bool]:
     url: str | None = None
     timeout = DEFAULT_TIMEOUT
     headers: list[str] = []
     quiet = False
     verify = True
+    redirects = False
     args = list(argv)
     i = 0
     while i < len(args):
@@ -233,6 +261,8 @@ def _parse_args(argv: Sequence[str]) -> tuple[str, float, list[str], bool, bool]
             quiet = True
         elif arg in ("-k", "--insecure"):
             verify = False
+        elif arg == "--accept-redirects":
+            redirects = True
         elif arg.startswith("-") and arg != "-":
             raise ProbeError(f"unknown option {arg}")
         elif url is None:
@@ -242,7 +272,7 @@ def _parse_args(argv: Sequence[str]) -> tuple[str, float, list[str], bool, bool]
         i += 1
     if url is None:
         raise ProbeError("a URL is required, e.g. healthprobe probe http://127.0.0.1:8000/livez")
-    return url, timeout, headers, quiet, verify
+    return url, timeout, headers, quiet, verify, redirects
 
 
 def _seconds(value: str) -> float:
@@ -271,7 +301,7 @@ def main(argv: Sequence[str]) -> int:
     quiet = any(arg in ("-q", "--quiet") for arg in argv)
     shown = "probe"
     try:
-        url, timeout, headers, quiet, verify = _parse_args(argv)
+        url, timeout, headers, quiet, verify, redirects = _parse_args(argv)
         target = parse_url(url)
         shown = target.shown
         code, reason = fetch_status(target, timeout=timeout, headers=headers, verify=verify)
@@ -279,8 +309,9 @@ def main(argv: Sequence[str]) -> int:
         if not quiet:
             sys.stderr.write(f"healthprobe: {shown}: {exc}\n")
         return 1
-    if 200 <= code < 400:
+    problem = judge(code, reason, accept_redirects=redirects)
+    if problem is None:
         return 0
     if not quiet:
-        sys.stderr.write(f"healthprobe: {shown}: answered {code} {reason}".rstrip() + "\n")
+        sys.stderr.write(f"healthprobe: {shown}: {problem}\n")
     return 1

@@ -1,13 +1,14 @@
 """``healthprobe wait URL [URL ...]``: block until every URL answers healthy.
 
 For CI/CD gates, post-deploy smoke checks and start ordering.  Each URL is
-requested with the same single GET as ``healthprobe probe`` (2xx-3xx is
-healthy); a URL that failed is retried with exponential backoff (0.25 s,
-doubling, capped by ``--interval``) until it answers healthy once or the
-overall ``--timeout`` runs out.  On a terminal each URL has a live progress
-line, redrawn in place; otherwise a plain line is printed whenever a URL's
-state changes, which reads well in CI logs.  Exit 0 when every URL answered
-healthy, 1 at the timeout, 2 on bad usage.
+requested with the same single GET as ``healthprobe probe`` (2xx is
+healthy; a redirect is not, unless ``--accept-redirects``); a URL that
+failed is retried with exponential backoff (0.25 s, doubling, capped by
+``--interval``) until it answers healthy once or the overall ``--timeout``
+runs out.  On a terminal each URL has a live progress line, redrawn in
+place; otherwise a plain line is printed whenever a URL's state changes,
+which reads well in CI logs.  Exit 0 when every URL answered healthy, 1 at
+the timeout, 2 on bad usage.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from ._probe import ProbeError, Target, fetch_status, parse_url
+from ._probe import ProbeError, Target, fetch_status, judge, parse_url, redact_url
 
 __all__ = ["main"]
 
@@ -39,7 +40,7 @@ class _Url:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="healthprobe wait",
-        description="Block until every URL answers 2xx-3xx; exit 0, or 1 at --timeout.",
+        description="Block until every URL answers 2xx; exit 0, or 1 at --timeout.",
     )
     parser.add_argument("urls", nargs="+", metavar="URL", help="http:// or https:// URL")
     parser.add_argument(
@@ -61,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
         "-H", "--header", action="append", default=[], help="extra request header (repeatable)"
     )
     parser.add_argument("-k", "--insecure", action="store_true", help="https: skip verification")
+    parser.add_argument(
+        "--accept-redirects",
+        action="store_true",
+        help="kubelet's rule: a 3xx counts as healthy (not followed)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     return parser
 
@@ -84,7 +90,8 @@ def main(argv: Sequence[str]) -> int:
         try:
             urls.append(_Url(parse_url(raw)))
         except ProbeError as exc:
-            parser.error(f"{raw.partition('?')[0]}: {exc}")
+            # Never the raw argument: a malformed URL may still carry user:password@.
+            parser.error(f"{redact_url(raw)}: {exc}")
     for header in args.header:
         name, colon, _ = header.partition(":")
         if not colon or not name.strip() or any(c in header for c in "\r\n"):
@@ -105,7 +112,7 @@ def main(argv: Sequence[str]) -> int:
             )
         except ProbeError as exc:
             return str(exc)
-        return None if 200 <= code < 400 else f"answered {code} {reason}".rstrip()
+        return judge(code, reason, accept_redirects=args.accept_redirects)
 
     ok = wait(
         urls,

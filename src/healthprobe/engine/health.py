@@ -106,6 +106,7 @@ class Health(BlockingTwins, PushedChecks):
         self._members_memo: dict[str | None, list[CheckRuntime]] = {}
         self._changes = Changes()
         self._reports = ServedReports(self._changes, unknown)
+        self._unknown_passes = unknown
         self._poller = Poller(jitter=jitter)
         self._bridge = LoopBridge()  # where run(), start() and stop() send their work
         forget_threads_after_fork(self)
@@ -121,6 +122,11 @@ class Health(BlockingTwins, PushedChecks):
     def probes(self) -> tuple[str, ...]:
         """Every probe this instance knows: the built-in three, then the custom groups."""
         return self._probes
+
+    @property
+    def unknown_passes(self) -> frozenset[str]:
+        """The probes whose verdict is ``pass`` when a reading is ``unknown``."""
+        return self._unknown_passes
 
     def add(
         self,

@@ -20,9 +20,9 @@ class CheckResult:
     (a human-readable reason, shown only where the details policy allows), an
     ``observed_value`` with its ``observed_unit`` (IETF health+json), a
     ``component_type`` (``datastore``, ``component``, ``system`` or a URI) and
-    free-form ``details``.  ``latency`` (seconds) and ``time`` (UTC, when the
-    reading was taken) are filled in by the engine; a value a check sets there
-    is overwritten.
+    free-form ``details``.  ``latency`` (seconds) is filled in by the engine
+    (a value a check sets there is overwritten); so is ``time`` (when the
+    reading was taken), unless the check set an aware datetime of its own.
     """
 
     status: Status

@@ -307,7 +307,13 @@ class CheckRuntime:
             ),
             component_type=reading.component_type or self.spec.component_type,
             latency=latency,
-            time=dt.datetime.now(dt.timezone.utc),
+            # A check that says when its reading was taken (a cached upstream
+            # figure) keeps that time; otherwise it is now.
+            time=(
+                reading.time
+                if isinstance(reading.time, dt.datetime) and reading.time.tzinfo is not None
+                else dt.datetime.now(dt.timezone.utc)
+            ),
         )
 
     async def _invoke(self, started: float) -> CheckResult:

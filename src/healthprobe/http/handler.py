@@ -16,6 +16,8 @@ method, query, authorization), the transport obtains the report
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -23,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from healthprobe.engine.errors import ConfigurationError, UnknownCheckError
 from healthprobe.engine.lifecycle import LIFECYCLE_CHECKS, LifecycleState, apply_lifecycle
-from healthprobe.engine.report import Report
+from healthprobe.engine.report import CheckReport, Report
 from healthprobe.engine.sanitize import describe_exception
 from healthprobe.engine.status import Status
 
@@ -38,7 +40,7 @@ from .render_text import render_text
 if TYPE_CHECKING:
     from healthprobe.engine.health import Health
 
-__all__ = ["DEFAULT_PATHS", "Plan", "ProbeHandler", "Route"]
+__all__ = ["DEFAULT_PATHS", "Plan", "ProbeHandler", "Route", "own_verdict"]
 
 logger = logging.getLogger("healthprobe")
 
@@ -54,6 +56,8 @@ DEFAULT_PATHS: Mapping[str, str | None] = {
 _CONTENT_TYPES = {"json": "application/json", "ietf": IETF_MEDIA_TYPE, "text": TEXT}
 _LIFECYCLE_PROBES = ("live", "ready", "startup", None)
 _CACHE_LIMIT = 256
+# The answer's format came from Accept: caches and proxies must key on it.
+_VARY_ACCEPT = (("vary", "Accept"),)
 
 
 class Route(NamedTuple):
@@ -74,6 +78,7 @@ class Plan(NamedTuple):
     detail: Detail
     exclude: tuple[str, ...] = ()  # names the engine knows
     lifecycle_exclude: tuple[str, ...] = ()  # synthetic lifecycle names
+    negotiated: bool = False  # the format was read from Accept (the answer varies on it)
 
 
 class _Rendered:
@@ -170,7 +175,15 @@ class ProbeHandler:
     # -- the three steps ---------------------------------------------------------
 
     def match(self, path: str) -> Route | Endpoint | None:
-        """The probe route or extra endpoint for ``path``, or None."""
+        """The probe route or extra endpoint for ``path``, or None.
+
+        A trailing slash is the same path (``/readyz/`` is ``/readyz``): every
+        integration answers it in place, never with a redirect, since kubelet
+        and HAProxy count a 3xx as healthy.  ``<probe>/lifecycle/<name>``
+        serves one of the lifecycle entries ``?verbose`` lists.
+        """
+        if len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
         route = self.routes.get(path)
         if route is not None:
             return route
@@ -180,7 +193,13 @@ class ProbeHandler:
                 return endpoint
         base, _, check = path.rpartition("/")
         route = self.routes.get(base)
-        if route is None or not check:
+        if route is None:
+            base, _, first = base.rpartition("/")
+            route = self.routes.get(base)
+            check = f"{first}/{check}"
+            if route is None or check not in LIFECYCLE_CHECKS.get(route.probe, ()):
+                return None
+        if not check:
             return None
         return Route(route.probe, route.name, check)
 
@@ -197,14 +216,18 @@ class ProbeHandler:
             if isinstance(parsed, str):
                 return _bad_request(parsed, head)
             fmt, verbose, exclude = parsed
-        if exclude and route.check is not None:
-            return _bad_request("exclude applies to a probe, not to a single check", head)
+        if route.check is not None:
+            exclude = ()  # one check's path: nothing to exclude (Kubernetes ignores it too)
+        negotiated = False
         if not fmt:
-            fmt = "text" if verbose else negotiate(request.headers.get("accept", ""))
+            if verbose:
+                fmt = "text"
+            else:
+                fmt, negotiated = negotiate(request.headers.get("accept", "")), True
         detail = self.policy.level(request)
         if not exclude:
-            return Plan(route, head, fmt, verbose, detail)
-        synthetic = LIFECYCLE_CHECKS.get(route.probe, ()) if route.check is None else ()
+            return Plan(route, head, fmt, verbose, detail, negotiated=negotiated)
+        synthetic = LIFECYCLE_CHECKS.get(route.probe, ())
         return Plan(
             route,
             head,
@@ -213,6 +236,7 @@ class ProbeHandler:
             detail,
             tuple(n for n in exclude if n not in synthetic),
             tuple(n for n in exclude if n in synthetic),
+            negotiated,
         )
 
     def respond(self, plan: Plan, report: Report) -> Response:
@@ -223,6 +247,11 @@ class ProbeHandler:
         neither the lifecycle nor the renderers run again.  The JSON head
         (timestamp, uptime) is formatted once per millisecond: requests in
         the same millisecond get the same document.
+
+        A check's own path answers that check's own verdict: a failing
+        non-critical check is 503 there (it only degrades the probe).  An
+        IETF document is never 429 (the draft wants warn in 2xx-3xx):
+        ``warn_status`` applies to the other formats.
         """
         route = plan.route
         state = None
@@ -234,8 +263,13 @@ class ProbeHandler:
             full = report
             if state is not None:
                 full = apply_lifecycle(report, state, exclude=plan.lifecycle_exclude)
+            elif route.check is not None:
+                full = own_verdict(report, self.health.unknown_passes)
             body = self._render(plan, full)
-            hit = _Rendered(report, state, self.status_code(full), full.status.label, body)
+            code = self.status_code(full)
+            if code == 429 and plan.format == "ietf":
+                code = 200
+            hit = _Rendered(report, state, code, full.status.label, body)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()  # a crude bound; an unchanged report refills it at once
             self._cache[key] = hit
@@ -247,7 +281,8 @@ class ProbeHandler:
                 head = json_head(hit.label, self._version_json, stamp, self.health.uptime())
                 stamped = hit.stamped = (stamp, head + body)
             body = stamped[1]
-        return Response(hit.status, body, _CONTENT_TYPES[plan.format], (), plan.head)
+        extra = _VARY_ACCEPT if plan.negotiated else ()
+        return Response(hit.status, body, _CONTENT_TYPES[plan.format], extra, plan.head)
 
     def status_code(self, report: Report) -> int:
         """pass 200 · warn 200 (or 429) · fail 503 · draining readiness 503 (or 404)."""
@@ -280,6 +315,9 @@ class ProbeHandler:
             plan = self._prepare(route, request)
             if isinstance(plan, Response):
                 return plan
+            lifecycle = self._lifecycle_report(plan.route)
+            if lifecycle is not None:
+                return self.respond(plan, lifecycle)
             try:
                 report = await self.health.arun(
                     plan.route.probe, only=plan.route.check, exclude=plan.exclude
@@ -304,6 +342,9 @@ class ProbeHandler:
             plan = self._prepare(route, request)
             if isinstance(plan, Response):
                 return plan
+            lifecycle = self._lifecycle_report(plan.route)
+            if lifecycle is not None:
+                return self.respond(plan, lifecycle)
             try:
                 report = self.health.run(
                     plan.route.probe, only=plan.route.check, exclude=plan.exclude
@@ -313,6 +354,21 @@ class ProbeHandler:
             return self.respond(plan, report)
         except Exception as exc:
             return _internal_error(request, exc)
+
+    def _lifecycle_report(self, route: Route) -> Report | None:
+        """The report of a lifecycle entry's own path (no check runs), else None."""
+        name = route.check
+        if name is None or name not in LIFECYCLE_CHECKS.get(route.probe, ()):
+            return None
+        result = self.health.lifecycle.state.result(name)
+        return Report(
+            probe=route.probe,
+            status=result.status,
+            verdict=result.status,
+            checks={name: CheckReport(name, True, result)},
+            time=dt.datetime.now(dt.timezone.utc),
+            duration=0.0,
+        )
 
     def _prepare(self, route: Route | Endpoint | None, request: Request) -> Plan | Response:
         """The plan of a probe request, or the whole answer to any other."""
@@ -335,8 +391,33 @@ class ProbeHandler:
             # Kubernetes writes excluded checks in place, in registration order.
             order = (*self.health.names(report.probe), *LIFECYCLE_CHECKS.get(report.probe, ()))
         return render_text(
-            report, plan.detail, name=plan.route.name, verbose=plan.verbose, order=order
+            report,
+            plan.detail,
+            name=plan.route.name,
+            verbose=plan.verbose,
+            order=order,
+            own=plan.route.check is not None,
         )
+
+
+def own_verdict(report: Report, unknown_passes: frozenset[str]) -> Report:
+    """A one-check report judged by that check alone, critical or not.
+
+    The probe caps a failing non-critical check at warn (it degrades the
+    service); its own path, or a gRPC service mapped to it, must say that it
+    fails, or a monitor aimed at that dependency never fires.  ``unknown``
+    is resolved by the probe's policy, as for a whole probe.
+    """
+    if len(report.checks) != 1:
+        return report
+    (entry,) = report.checks.values()
+    status = entry.result.status
+    verdict = status
+    if status is Status.UNKNOWN:
+        verdict = Status.PASS if report.probe in unknown_passes else Status.FAIL
+    if status is report.status and verdict is report.verdict:
+        return report
+    return dataclasses.replace(report, status=status, verdict=verdict)
 
 
 def _bad_request(reason: str, head: bool) -> Response:

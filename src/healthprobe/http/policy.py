@@ -46,7 +46,8 @@ class DetailsPolicy:
     * ``"authorized"`` (default): ``FULL`` for an authorized request, else
       ``SUMMARY``; a request is authorized when it carries
       ``Authorization: Bearer <token>`` equal to ``token`` (compared in
-      constant time) or when ``authorize(request)`` returns True.  With
+      constant time; the scheme is case-insensitive and may be followed by
+      any run of spaces, as RFC 9110 allows) or when ``authorize(request)`` returns True.  With
       neither configured nobody is authorized: the Kubernetes API server's
       default (names and statuses public, reasons withheld).
     * ``"always"``: ``FULL`` for everyone (a private network, a sidecar).
@@ -71,7 +72,7 @@ class DetailsPolicy:
         if authorize is not None and not callable(authorize):
             raise ConfigurationError("authorize must be a callable taking the request")
         self.mode = mode
-        self._expected = None if token is None else f"Bearer {token}".encode()
+        self._expected = None if token is None else token.encode()
         self._authorize = authorize
 
     @property
@@ -86,8 +87,8 @@ class DetailsPolicy:
         if self.mode == "never":
             return Detail.NONE
         if self._expected is not None:
-            given = request.headers.get("authorization", "").encode("utf-8", "replace")
-            if hmac.compare_digest(given, self._expected):
+            given = _bearer(request.headers.get("authorization", ""))
+            if given is not None and hmac.compare_digest(given, self._expected):
                 return Detail.FULL
         if self._authorize is not None:
             try:
@@ -101,3 +102,15 @@ class DetailsPolicy:
             if allowed is True:
                 return Detail.FULL
         return Detail.SUMMARY
+
+
+def _bearer(value: str) -> bytes | None:
+    """The credentials of an ``Authorization: Bearer ...`` value, or None for another scheme.
+
+    RFC 9110: the scheme is case-insensitive, then ``1*SP`` before the
+    credentials; surrounding whitespace is not part of the field value.
+    """
+    scheme, space, credentials = value.strip(" \t").partition(" ")
+    if not space or scheme.lower() != "bearer":
+        return None
+    return credentials.lstrip(" ").encode("utf-8", "replace")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
 from .render_ietf import IETF_MEDIA_TYPE
@@ -10,6 +11,8 @@ __all__ = ["FORMATS", "negotiate", "parse_query"]
 
 FORMATS = ("json", "ietf", "text")
 _MAX_QUERY_FIELDS = 64
+# A "%" not followed by two hex digits: parse_qsl would keep it literally.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _ACCEPT = {
     IETF_MEDIA_TYPE: "ietf",
     "application/json": "json",
@@ -25,7 +28,14 @@ def parse_query(query: str) -> tuple[str, bool, tuple[str, ...]] | str:
 
     ``verbose`` counts by presence (``?verbose``), as in Kubernetes; other
     parameters (a monitor's cache buster) are ignored, as Kubernetes does.
+    An empty ``exclude=`` is kept as the name ``""``: it matches no check, so
+    the answer carries Kubernetes' "cannot be excluded" warning line (the
+    API server does the same) instead of a 400 that kubelet reads as failure.
+    An undecodable percent-escape (``%zz``, a lone ``%``) or a value that is
+    not UTF-8 makes the query bad: a name that was meant is never guessed.
     """
+    if "%" in query and _BAD_ESCAPE.search(query):
+        return "the query string has an undecodable percent-escape"
     try:
         fields = parse_qsl(
             query, keep_blank_values=True, errors="strict", max_num_fields=_MAX_QUERY_FIELDS
@@ -37,8 +47,6 @@ def parse_query(query: str) -> tuple[str, bool, tuple[str, ...]] | str:
         if key == "verbose":
             verbose = True
         elif key == "exclude":
-            if not value:
-                return "exclude needs a check name (exclude=<name>)"
             exclude.append(value)
         elif key == "format":
             if value not in FORMATS:

@@ -5,9 +5,16 @@ draft leaves room:
 
 * top-level ``status`` is the probe's *verdict* (``unknown`` resolved by the
   probe's policy), so it always agrees with the HTTP status code;
-* every check is reported as ``"<name>:responseTime"`` (its latency in ms,
-  public like the Kubernetes API server's check names); a check that reports
-  its own observed value adds a ``"<name>"`` entry carrying it (details only);
+* every check with a latency is reported as ``"<name>:responseTime"`` (its
+  latency in ms, public like the Kubernetes API server's check names); a
+  check that reports its own observed value adds a ``"<name>"`` entry
+  carrying it (details only); a check with neither (the lifecycle entries, a
+  check with no reading yet) is a ``"<name>"`` entry with its status alone,
+  never a ``responseTime`` without a value;
+* ``observedUnit`` accompanies every ``observedValue`` (the draft: it SHOULD);
+  a value whose check gave no unit is dimensionless, UCUM's ``"1"`` for a
+  number, an annotation (``"{text}"``, ``"{boolean}"``, ``"{value}"``) otherwise;
+* ``time`` is when the reading was taken (the check's own, if it set one);
 * ``output`` (top level and per check) is only written for a non-passing
   status and only with full details, as the draft says it SHOULD be omitted
   on pass and may carry error text.
@@ -24,6 +31,7 @@ from healthprobe.engine.status import Status
 
 from .policy import Detail
 from .render_json import iso_time
+from .render_text import unmatched_line
 
 __all__ = ["IETF_MEDIA_TYPE", "render_ietf"]
 
@@ -43,8 +51,7 @@ def render_ietf(report: Report, detail: Detail, *, service: Mapping[str, str | N
     if report.excluded:
         notes.append("excluded: " + ", ".join(report.excluded))
     if report.unmatched_excludes:
-        quoted = ",".join(json.dumps(n) for n in sorted(report.unmatched_excludes))
-        notes.append(f"some health checks cannot be excluded: no matches for {quoted}")
+        notes.append(unmatched_line(report.unmatched_excludes))
     if notes:
         doc["notes"] = notes
     if detail is Detail.FULL and report.verdict is not Status.PASS:
@@ -58,8 +65,12 @@ def render_ietf(report: Report, detail: Detail, *, service: Mapping[str, str | N
     if detail is not Detail.NONE:
         checks: dict[str, list[dict[str, Any]]] = {}
         for name, entry in report.checks.items():
-            checks[f"{name}:responseTime"] = [_entry(entry, detail, unknown_as, observed=False)]
-            if detail is Detail.FULL and entry.result.observed_value is not None:
+            observed = detail is Detail.FULL and entry.result.observed_value is not None
+            if entry.result.latency_ms is not None:
+                checks[f"{name}:responseTime"] = [_entry(entry, detail, unknown_as, observed=False)]
+            elif not observed:
+                checks[name] = [_entry(entry, detail, unknown_as, observed=False)]
+            if observed:
                 checks[name] = [_entry(entry, detail, unknown_as, observed=True)]
         doc["checks"] = checks
     return _dumps(doc).encode()
@@ -84,8 +95,7 @@ def _entry(
     }
     if observed:
         out["observedValue"] = result.observed_value
-        if result.observed_unit:
-            out["observedUnit"] = result.observed_unit
+        out["observedUnit"] = result.observed_unit or _dimensionless(result.observed_value)
     elif result.latency_ms is not None:
         out["observedValue"] = result.latency_ms
         out["observedUnit"] = "ms"
@@ -95,3 +105,14 @@ def _entry(
     if detail is Detail.FULL and status != "pass" and result.output:
         out["output"] = result.output
     return out
+
+
+def _dimensionless(value: object) -> str:
+    """The unit of a value given without one (UCUM: ``1`` is unity, ``{...}`` an annotation)."""
+    if isinstance(value, bool):
+        return "{boolean}"
+    if isinstance(value, (int, float)):
+        return "1"
+    if isinstance(value, str):
+        return "{text}"
+    return "{value}"

@@ -51,7 +51,7 @@ from healthprobe.observe.transitions import TransitionLog
 if TYPE_CHECKING:
     from healthprobe.engine.health import Health
 
-__all__ = ["ObservabilityEndpoints", "make_handler"]
+__all__ = ["ObservabilityEndpoints", "make_handler", "served_endpoints"]
 
 # Response.headers() adds these itself.
 _OWN_HEADERS = frozenset({"content-type", "cache-control", "x-content-type-options"})
@@ -89,6 +89,14 @@ def make_handler(
         },
     )
     return handler
+
+
+def served_endpoints(handler: ProbeHandler) -> tuple[str, ...]:
+    """The paths of the endpoints beside the probes (``/metrics``, ``/health/ui``), prefixed."""
+    endpoints = handler.endpoints
+    if isinstance(endpoints, ObservabilityEndpoints):
+        return tuple(endpoints.paths)
+    return ()
 
 
 class ObservabilityEndpoints:

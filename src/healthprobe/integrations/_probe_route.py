@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 from starlette.types import Receive, Scope, Send
 
 from healthprobe.http.handler import ProbeHandler
+from healthprobe.integrations._endpoints import served_endpoints
 from healthprobe.integrations.asgi import _local_path, _serve
 
 __all__ = ["ProbeRoute"]
@@ -33,11 +34,19 @@ _MATCHED = "healthprobe.route"
 
 
 class ProbeRoute(BaseRoute):
-    """Every path of ``handler`` (probes, one check, metrics, status page) as one route."""
+    """Every path of ``handler`` (probes, one check, metrics, status page) as one route.
+
+    ``path`` (the first probe path), ``paths`` (every exact path it serves),
+    ``name`` and ``methods`` are there for tools that list ``app.routes``.
+    """
 
     def __init__(self, handler: ProbeHandler) -> None:
         self.handler = handler
         self.include_in_schema = False  # FastAPI documents the paths separately
+        self.paths: tuple[str, ...] = (*handler.routes, *served_endpoints(handler))
+        self.path = self.paths[0] if self.paths else handler.prefix or "/"
+        self.name = "healthprobe"
+        self.methods = {"GET", "HEAD"}
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] == "http":
@@ -57,3 +66,13 @@ class ProbeRoute(BaseRoute):
 
     def __repr__(self) -> str:
         return f"ProbeRoute(paths={sorted(self.handler.routes)!r})"
+
+
+def app_paths(routes: object) -> list[str]:
+    """The ``path`` of every route in ``routes`` that has one (ours excluded)."""
+    found: list[str] = []
+    for route in routes if isinstance(routes, list) else ():
+        path = getattr(route, "path", None)
+        if isinstance(path, str) and not isinstance(route, ProbeRoute):
+            found.append(path)
+    return found

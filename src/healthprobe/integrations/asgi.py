@@ -28,6 +28,7 @@ from healthprobe.http.messages import Request, Response
 from healthprobe.http.serve import ServeLifecycle
 
 from ._endpoints import make_handler
+from ._shadow import warn_shadowing
 
 if TYPE_CHECKING:
     from healthprobe.engine.health import Health
@@ -72,6 +73,9 @@ class HealthMiddleware:
 
     Options as for :class:`HealthApp`; ``lifespan=False`` leaves the lifespan
     protocol to ``app`` alone (then call ``ServeLifecycle`` hooks yourself).
+    When ``app`` lists its routes (Starlette, FastAPI), one at a path the
+    probes answer is reported with a
+    :class:`~healthprobe.integrations.ShadowedRouteWarning`.
     """
 
     def __init__(
@@ -87,6 +91,13 @@ class HealthMiddleware:
         self.handler = make_handler(health, **options)
         self.lifecycle = ServeLifecycle(health, drain=drain)
         self.lifespan = lifespan
+        # In front of the app by design, and so for several releases: warn, never raise.
+        routes = getattr(app, "routes", None)
+        if isinstance(routes, list):
+            paths = [getattr(r, "path", None) for r in routes]
+            warn_shadowing(
+                self.handler, [p for p in paths if isinstance(p, str)], "asgi.HealthMiddleware"
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -44,7 +44,8 @@ from healthprobe._optional import require
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.integrations.wsgi import ProcessStart, wsgi_request
 
-from ._endpoints import make_handler
+from ._endpoints import make_handler, served_endpoints
+from ._shadow import message, shadowed, warn_shadowing
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -56,6 +57,10 @@ __all__ = ["HealthProbeMiddleware", "load_health", "process_start", "start_all",
 
 _starts: dict[int, ProcessStart] = {}
 _starts_lock = threading.Lock()
+# The views urls() made (told apart from the project's own routes), and for each
+# exact-path view its handler and path (where it is included gives the prefix).
+_OURS: set[Callable[..., Any]] = set()
+_MOUNTS: dict[Callable[..., Any], tuple[ProbeHandler, str]] = {}
 
 
 def process_start(health: Health, *, poll: bool = True, mark_started: bool = True) -> ProcessStart:
@@ -97,10 +102,15 @@ def urls(
 ) -> list[URLPattern]:
     """URL patterns for every probe path of ``health``, to ``include()`` anywhere.
 
-    Options are those of :class:`~healthprobe.http.handler.ProbeHandler` (a
-    ``prefix`` is better expressed by where you include the patterns);
-    ``poll`` and ``mark_started`` as for
-    :class:`~healthprobe.integrations.wsgi.HealthApp`.
+    Every probe path, ``<path>/<check>``, ``/metrics`` and ``/health/ui``,
+    each with and without a trailing slash.  Options are those of
+    :func:`~healthprobe.integrations._endpoints.make_handler` (a ``prefix``
+    is better expressed by where you include the patterns); ``poll`` and
+    ``mark_started`` as for :class:`~healthprobe.integrations.wsgi.HealthApp`.
+    A route of the project's that one of these patterns shadows (or that
+    shadows one of them) is reported by the system check
+    ``healthprobe.W001`` (``manage.py check``, ``runserver``) when the
+    ``django_app`` is installed.
     """
     django_urls = require("django.urls", "django")
     csrf = require("django.views.decorators.csrf", "django")
@@ -113,28 +123,31 @@ def urls(
         return _answer(handler, start, request, path)
 
     patterns: list[URLPattern] = []
-    for path in handler.routes:
+    for path in (*handler.routes, *served_endpoints(handler)):
         name = path.strip("/").replace("/", "-")
 
-        def probe(request: HttpRequest, path: str = path) -> HttpResponse:
+        def exact(request: HttpRequest, path: str = path) -> HttpResponse:
             return answer(request, path)
 
-        def one_check(request: HttpRequest, check: str, path: str = path) -> HttpResponse:
-            return answer(request, f"{path}/{check}")
+        def below(request: HttpRequest, rest: str, path: str = path) -> HttpResponse:
+            return answer(request, f"{path}/{rest}")  # one check, a lifecycle entry
 
+        view = exempt_login(csrf.csrf_exempt(exact))
+        _MOUNTS[view] = (handler, path)  # where this handler is included, for W001
         route = path.lstrip("/")
-        patterns.append(
-            django_urls.path(
-                route, exempt_login(csrf.csrf_exempt(probe)), name=f"healthprobe-{name}"
+        # Both spellings resolve, so APPEND_SLASH never redirects a probe (a 3xx is a
+        # kubelet success), and "/readyz/" is answered, not a 404.
+        patterns.append(django_urls.path(route, view, name=f"healthprobe-{name}"))
+        patterns.append(django_urls.path(f"{route}/", view, name=f"healthprobe-{name}-slash"))
+        if path in handler.routes:
+            patterns.append(
+                django_urls.path(
+                    f"{route}/<path:rest>",
+                    exempt_login(csrf.csrf_exempt(below)),
+                    name=f"healthprobe-{name}-check",
+                )
             )
-        )
-        patterns.append(
-            django_urls.path(
-                f"{route}/<str:check>",
-                exempt_login(csrf.csrf_exempt(one_check)),
-                name=f"healthprobe-{name}-check",
-            )
-        )
+    _OURS.update(pattern.callback for pattern in patterns)
     return patterns
 
 
@@ -162,12 +175,57 @@ class HealthProbeMiddleware:
         self.get_response = get_response
         self.handler = make_handler(health, **options)
         self.start = process_start(health, poll=poll, mark_started=mark_started)
+        # In front of every view by design (and so for several releases): warn, never raise.
+        theirs = [route for route, callback in project_routes() if callback not in _OURS]
+        warn_shadowing(self.handler, theirs, "django.HealthProbeMiddleware")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info
         if self.handler.match(path) is None:
             return self.get_response(request)
         return _answer(self.handler, self.start, request, path)
+
+
+def project_routes() -> list[tuple[str, Callable[..., Any]]]:
+    """Every ``(path, view)`` of the project's URLconf, as ``/a/<b>`` paths (nested included)."""
+    resolvers = require("django.urls", "django")
+    found: list[tuple[str, Callable[..., Any]]] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for entry in patterns:
+            route = prefix + str(entry.pattern).lstrip("^").rstrip("$")
+            if isinstance(entry, resolvers.URLResolver):
+                walk(entry.url_patterns, route)
+            else:
+                found.append(("/" + route, entry.callback))
+
+    walk(resolvers.get_resolver().url_patterns, "")
+    return found
+
+
+def shadowing_warnings(**kwargs: Any) -> list[Any]:
+    """The ``healthprobe.W001`` system check: a project route that a probe path shadows.
+
+    Registered by the ``django_app``.  A project route that shadows a probe
+    path (listed before ``include(urls(health))``) is reported too: the
+    probe would never answer there.
+    """
+    checks = require("django.core.checks", "django")
+    routes = project_routes()
+    theirs = [route for route, callback in routes if callback not in _OURS]
+    mounts: dict[tuple[int, str], ProbeHandler] = {}
+    for route, callback in routes:
+        mount = _MOUNTS.get(callback)
+        if mount is not None and route.endswith(mount[1]):
+            mounts[id(mount[0]), route[: -len(mount[1])]] = mount[0]
+    out: list[Any] = []
+    for (_, prefix), handler in mounts.items():
+        local = [r[len(prefix) :] for r in theirs if r.startswith(prefix + "/")]
+        found = shadowed(handler, local)
+        if found:
+            text = message(handler, found, f"django.urls at {prefix or '/'}")
+            out.append(checks.Warning(text, id="healthprobe.W001"))
+    return out
 
 
 def _answer(

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from healthprobe._optional import require
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.serve import ServeLifecycle
+from healthprobe.integrations._shadow import refuse_shadowing
 from healthprobe.integrations.starlette import wrap_lifespan
 
 from ._endpoints import make_handler
@@ -97,8 +98,8 @@ _PARAMETERS = [
         "name": "exclude",
         "in": "query",
         "required": False,
-        # An empty name is answered 400 ("exclude needs a check name"): say so.
-        "schema": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        # An empty name matches no check: Kubernetes' warning line, not an error.
+        "schema": {"type": "array", "items": {"type": "string"}},
         "style": "form",
         "explode": True,
         "description": "skip these checks (repeatable); probe paths only",
@@ -131,6 +132,11 @@ def install(
 
     Options are those of :class:`~healthprobe.http.handler.ProbeHandler`;
     ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`.
+    Raises :class:`~healthprobe.ConfigurationError` when ``app`` already has a
+    route at a path the probes answer (``/health``, ``/metrics``...): it would
+    never be reached.  The message names the option that moves the probes.
+    Each probe path is served with and without a trailing slash, never with
+    FastAPI's 307 redirect.
     """
     require("fastapi", "fastapi")
     from healthprobe.integrations._fastapi_docs import (  # noqa: PLC0415 - needs fastapi
@@ -138,9 +144,10 @@ def install(
         documented_check,
         documented_probe,
     )
-    from healthprobe.integrations._probe_route import ProbeRoute  # noqa: PLC0415
+    from healthprobe.integrations._probe_route import ProbeRoute, app_paths  # noqa: PLC0415
 
     handler = make_handler(health, **options)
+    refuse_shadowing(handler, app_paths(app.router.routes), "fastapi.install")
     plain_response = require("starlette.responses", "fastapi").Response
     codes = _responses(handler)
     no_check: dict[int | str, dict[str, Any]] = {404: _NO_CHECK}
@@ -180,10 +187,13 @@ def _responses(handler: ProbeHandler) -> dict[int | str, dict[str, Any]]:
     codes: dict[int | str, dict[str, Any]] = {
         200: {"description": "pass (or warn): send traffic", "content": content},
         503: {"description": "fail, not started, or draining: send no traffic", "content": content},
-        400: {"description": "bad query (unknown format, empty exclude)", "content": text},
+        400: {"description": "bad query (unknown format, undecodable escape)", "content": text},
     }
     if handler.warn_status == 429:
-        codes[429] = {"description": "warn (degraded), for Consul", "content": content}
+        codes[429] = {
+            "description": "warn (degraded), for Consul; health+json answers 200",
+            "content": {k: v for k, v in content.items() if k != "application/health+json"},
+        }
     if handler.draining_status == 404:
         codes[404] = {"description": "draining (readiness only), for HAProxy", "content": content}
     return codes

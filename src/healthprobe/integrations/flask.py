@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from healthprobe._optional import require
 from healthprobe.integrations.wsgi import HealthMiddleware, ProcessStart, status_line, wsgi_request
 
-from ._endpoints import make_handler
+from ._endpoints import make_handler, served_endpoints
+from ._shadow import refuse_shadowing, warn_shadowing
 
 if TYPE_CHECKING:
     from flask import Blueprint, Flask
@@ -65,11 +66,19 @@ class HealthProbe:
         """Answer the probe paths of ``app`` before Flask sees them.
 
         Raises ``RuntimeError`` when ``app`` already has a healthprobe
-        extension (two would answer the same paths).
+        extension (two would answer the same paths).  A route of ``app`` at
+        a path the probes answer (defined before this call) is reported with
+        a :class:`~healthprobe.integrations.ShadowedRouteWarning`.
         """
         if EXTENSION_KEY in app.extensions:
             raise RuntimeError("healthprobe is already installed on this Flask app")
         middleware = HealthMiddleware(app.wsgi_app, self.health, **self.options)
+        # The extension has answered in front of the app for several releases: warn only.
+        warn_shadowing(
+            middleware.handler,
+            [rule.rule for rule in app.url_map.iter_rules()],
+            "flask.HealthProbe",
+        )
         app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap a Flask app in WSGI middleware
         app.extensions[EXTENSION_KEY] = self
         self.middleware = middleware
@@ -86,10 +95,15 @@ def blueprint(
 ) -> Blueprint:
     """The probe endpoints as a Flask :class:`~flask.Blueprint` (GET and HEAD).
 
-    Each probe path and ``<path>/<check>`` becomes a route; register it with
+    Each probe path, ``<path>/<check>``, ``/metrics`` and ``/health/ui``
+    becomes a route, each with and without a trailing slash (never a
+    redirect); register it with
     ``app.register_blueprint(blueprint(health), url_prefix=...)``.  Options
-    are those of :class:`~healthprobe.http.handler.ProbeHandler` (its ``prefix`` is
-    better expressed as the blueprint's ``url_prefix``).
+    are those of :func:`~healthprobe.integrations._endpoints.make_handler`
+    (its ``prefix`` is better expressed as the blueprint's ``url_prefix``).
+    Registering it on an app that already routes one of those paths raises
+    :class:`~healthprobe.ConfigurationError` naming the route and the option
+    that moves the probe path.
     """
     flask = require("flask", "flask")
     handler = make_handler(health, **options)
@@ -110,15 +124,30 @@ def blueprint(
             out.headers[key] = value
         return out
 
-    for path in handler.routes:
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]  # ours: 405
+    for path in (*handler.routes, *served_endpoints(handler)):
 
-        def probe(path: str = path) -> FlaskResponse:
+        def exact(path: str = path) -> FlaskResponse:
             return answer(path)
 
-        def one_check(check: str, path: str = path) -> FlaskResponse:
-            return answer(f"{path}/{check}")
+        def below(rest: str, path: str = path) -> FlaskResponse:
+            return answer(f"{path}/{rest}")  # one check, a lifecycle entry; the handler decides
 
         endpoint = path.strip("/").replace("/", "_") or "root"
-        bp.add_url_rule(path, endpoint, probe, methods=["GET", "HEAD"])
-        bp.add_url_rule(f"{path}/<check>", f"{endpoint}_check", one_check, methods=["GET", "HEAD"])
+        bp.add_url_rule(path, endpoint, exact, methods=methods)
+        bp.add_url_rule(f"{path}/", f"{endpoint}_slash", exact, methods=methods)
+        if path in handler.routes:
+            bp.add_url_rule(f"{path}/<path:rest>", f"{endpoint}_check", below, methods=methods)
+
+    def refuse(state: Any) -> None:
+        prefix = (state.url_prefix or "").rstrip("/")
+        theirs = []
+        for rule in state.app.url_map.iter_rules():
+            if rule.endpoint.startswith(f"{state.name}."):
+                continue
+            if not prefix or rule.rule.startswith(prefix + "/"):
+                theirs.append(rule.rule[len(prefix) :])
+        refuse_shadowing(handler, theirs, "flask.blueprint")
+
+    bp.record_once(refuse)
     return bp

@@ -24,10 +24,12 @@ Service names
   registered first.  A name mapped here overrides a default.
 
 SERVING when the probe's verdict passes (pass, or warn: a degraded service
-still takes traffic), NOT_SERVING otherwise.  For a whole probe the process
-state counts as over HTTP (startup not finished, draining, marked not ready
-or broken: see :mod:`healthprobe.engine.lifecycle`); the servicer marks the process
-started when created unless ``mark_started=False``.
+still takes traffic), NOT_SERVING otherwise.  A service mapped to one check
+answers that check's own verdict: NOT_SERVING when it fails, critical or
+not.  For a whole probe the process state counts as over HTTP (startup not
+finished, draining, marked not ready or broken: see
+:mod:`healthprobe.engine.lifecycle`); the servicer marks the process started
+when created unless ``mark_started=False``.
 
 RPCs
 ----
@@ -58,6 +60,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from healthprobe._optional import require
 from healthprobe.engine.lifecycle import apply_lifecycle
 from healthprobe.engine.status import Status
+from healthprobe.http.handler import own_verdict
 
 if TYPE_CHECKING:
     import grpc
@@ -133,6 +136,8 @@ class _ServicerBase:
             return NOT_SERVING
         if target.check is None:
             report = apply_lifecycle(report, self.health.lifecycle.state)
+        else:  # one check: its own verdict, critical or not (as its HTTP path)
+            report = own_verdict(report, self.health.unknown_passes)
         return SERVING if report.verdict in (Status.PASS, Status.WARN) else NOT_SERVING
 
     def _response(self, status: int) -> Any:

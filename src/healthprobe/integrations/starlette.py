@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from healthprobe._optional import require
+from healthprobe.integrations._shadow import refuse_shadowing
 from healthprobe.integrations.asgi import HealthApp
 
 if TYPE_CHECKING:
@@ -42,11 +43,18 @@ def install(
     """Add the probe routes to ``app`` and wrap its lifespan; returns the endpoint app.
 
     Options are those of :class:`~healthprobe.integrations.asgi.HealthApp`.
+    Raises :class:`~healthprobe.ConfigurationError` when ``app`` already has a
+    route at a path the probes answer (``/health``, ``/metrics``...): it would
+    never be reached.  The message names the option that moves the probes.
     """
     require("starlette.routing", "starlette")
-    from healthprobe.integrations._probe_route import ProbeRoute  # noqa: PLC0415 - needs starlette
+    from healthprobe.integrations._probe_route import (  # noqa: PLC0415 - needs starlette
+        ProbeRoute,
+        app_paths,
+    )
 
     endpoints = HealthApp(health, drain=drain, **options)
+    refuse_shadowing(endpoints.handler, app_paths(app.router.routes), "starlette.install")
     app.router.routes.insert(0, ProbeRoute(endpoints.handler))
     wrap_lifespan(app.router, endpoints.lifecycle)
     return endpoints

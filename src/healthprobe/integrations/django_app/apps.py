@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.core.checks import register
 from django.core.signals import request_started
 
-from healthprobe.integrations.django import load_health, process_start, start_all
+from healthprobe.integrations.django import (
+    load_health,
+    process_start,
+    shadowing_warnings,
+    start_all,
+)
 
 __all__ = ["HealthProbeConfig"]
 
@@ -32,3 +38,5 @@ class HealthProbeConfig(AppConfig):
             process_start(health)
             health.lifecycle.mark_started()
         request_started.connect(start_all, weak=False, dispatch_uid="healthprobe-start-all")
+        # A project route that a probe path shadows (or the reverse): healthprobe.W001.
+        register(shadowing_warnings, "urls")
