@@ -251,6 +251,25 @@ def django_urls(health: Health) -> contextlib.AbstractContextManager[Send]:
     return _django([path("", include(urls(health, token=TOKEN)))], [], {})
 
 
+@contextlib.contextmanager
+def thread_server(health: Health) -> Iterator[Send]:
+    """``healthprobe.serve_in_thread``: the stdlib listener (management port, workers)."""
+    import httpx
+
+    from healthprobe import serve_in_thread
+
+    with (
+        serve_in_thread(health, port=0, drain=None, token=TOKEN) as server,
+        httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=10.0) as client,
+    ):
+
+        def send(req: Req) -> Answer:
+            answer = client.request(req.method, req.target, headers=dict(req.headers))
+            return Answer(answer.status_code, _kept(answer.headers.items()), answer.content)
+
+        yield send
+
+
 #: name -> factory; the first one is the reference the others are compared with.
 TRANSPORTS: dict[str, Factory] = {
     "asgi-middleware": asgi_middleware,
@@ -261,6 +280,7 @@ TRANSPORTS: dict[str, Factory] = {
     "flask-blueprint": flask_blueprint,
     "django-middleware": django_middleware,
     "django-urls": django_urls,
+    "thread-server": thread_server,
 }
 
 
