@@ -15,6 +15,10 @@ Standard library only.  Both translate ASGI to the transport-independent
   to mount under a router (paths relative to the mount point) or to serve
   on a separate port.  It speaks the lifespan protocol too when it is the
   top-level application.
+
+``management_port=`` (the middleware) also serves the endpoints from a
+listener of their own, off the application's event loop; see
+:mod:`healthprobe.integrations.management`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from healthprobe.http.serve import ServeLifecycle
 
 from ._endpoints import make_handler
 from ._shadow import warn_shadowing
+from .management import ManagementListener, management_listener
 
 if TYPE_CHECKING:
     from healthprobe.engine.health import Health
@@ -76,6 +81,11 @@ class HealthMiddleware:
     When ``app`` lists its routes (Starlette, FastAPI), one at a path the
     probes answer is reported with a
     :class:`~healthprobe.integrations.ShadowedRouteWarning`.
+    ``management_port``: also serve the endpoints on ``management_host``
+    (default loopback; ``"0.0.0.0"`` for an orchestrator) from a listener
+    on its own thread and loop, started and closed with the lifespan
+    (:mod:`healthprobe.integrations.management`); ``0`` picks a free port
+    (``middleware.management.port`` tells which).
     """
 
     def __init__(
@@ -85,6 +95,9 @@ class HealthMiddleware:
         *,
         drain: float | None = 5.0,
         lifespan: bool = True,
+        management_port: int | None = None,
+        management_host: str = "127.0.0.1",
+        management_reuse_port: bool = False,
         **options: Any,
     ) -> None:
         self.app = app
@@ -98,6 +111,13 @@ class HealthMiddleware:
             warn_shadowing(
                 self.handler, [p for p in paths if isinstance(p, str)], "asgi.HealthMiddleware"
             )
+        self.management: ManagementListener | None = management_listener(
+            health,
+            management_port,
+            host=management_host,
+            reuse_port=management_reuse_port,
+            options=options,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -113,6 +133,27 @@ class HealthMiddleware:
         await self.app(scope, receive, send)
 
     async def _wrap_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        management = self.management
+        if management is None:
+            await self._wrap_app_lifespan(scope, receive, send)
+            return
+        # The listener starts before the app's own startup, and a port that
+        # cannot be bound fails the startup with its own message.
+        first = await receive()
+        if first["type"] == "lifespan.startup":
+            try:
+                await management.astart()
+            except OSError as exc:
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+        try:
+            await self._wrap_app_lifespan(
+                scope, _replay(first, receive), _closing(management, send)
+            )
+        finally:
+            await management.aclose()
+
+    async def _wrap_app_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         received: list[str] = []
         started = False
 
@@ -142,6 +183,31 @@ class HealthMiddleware:
         if not received:
             # The app returned without reading a message: lifespan unsupported.
             await _own_lifespan(self.lifecycle, receive, send)
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    """``receive``, but ``first`` (already read) comes out first."""
+    pending = [first]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
+
+
+def _closing(management: ManagementListener, send: Send) -> Send:
+    """``send``, closing the listener before the lifespan's last message goes out."""
+
+    async def closing_send(message: Message) -> None:
+        if message["type"] in (
+            "lifespan.startup.failed",
+            "lifespan.shutdown.complete",
+            "lifespan.shutdown.failed",
+        ):
+            await management.aclose()
+        await send(message)
+
+    return closing_send
 
 
 async def _own_lifespan(lifecycle: ServeLifecycle, receive: Receive, send: Send) -> None:

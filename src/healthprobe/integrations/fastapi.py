@@ -31,6 +31,7 @@ from healthprobe._optional import require
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.serve import ServeLifecycle
 from healthprobe.integrations._shadow import refuse_shadowing
+from healthprobe.integrations.management import split_management
 from healthprobe.integrations.starlette import wrap_lifespan
 
 from ._endpoints import make_handler
@@ -131,7 +132,9 @@ def install(
     """Add the probe routes to ``app`` and wrap its lifespan; returns the handler.
 
     Options are those of :class:`~healthprobe.http.handler.ProbeHandler`;
-    ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`.
+    ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`;
+    ``management_port``, ``management_host`` and ``management_reuse_port`` as
+    for :class:`~healthprobe.integrations.asgi.HealthMiddleware`.
     Raises :class:`~healthprobe.ConfigurationError` when ``app`` already has a
     route at a path the probes answer (``/health``, ``/metrics``...): it would
     never be reached.  The message names the option that moves the probes.
@@ -146,6 +149,7 @@ def install(
     )
     from healthprobe.integrations._probe_route import ProbeRoute, app_paths  # noqa: PLC0415
 
+    management, options = split_management(health, options)
     handler = make_handler(health, **options)
     refuse_shadowing(handler, app_paths(app.router.routes), "fastapi.install")
     plain_response = require("starlette.responses", "fastapi").Response
@@ -173,7 +177,7 @@ def install(
             )
     # First, so that a probe never waits for the app's routes to fail to match.
     app.router.routes.insert(0, ProbeRoute(handler))
-    wrap_lifespan(app.router, ServeLifecycle(health, drain=drain))
+    wrap_lifespan(app.router, ServeLifecycle(health, drain=drain), management)
     return handler
 
 
