@@ -23,11 +23,12 @@ listener of their own, off the application's event loop; see
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from healthprobe.http.endpoints import Endpoint
-from healthprobe.http.handler import ProbeHandler, Route
+from healthprobe.http.handler import Plan, ProbeHandler, Route
 from healthprobe.http.messages import Request, Response
 from healthprobe.http.serve import ServeLifecycle
 
@@ -47,7 +48,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _WANTED_HEADERS = (b"accept", b"authorization")
-_HEADER_CACHE: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
+_HEADER_CACHE: dict[tuple[str, int, tuple[tuple[str, str], ...]], list[tuple[bytes, bytes]]] = {}
 
 
 class HealthApp:
@@ -250,19 +251,66 @@ def _serve_request(scope: Scope, path: str, *, all_headers: bool = False) -> Req
 async def _serve(
     handler: ProbeHandler, route: Route | Endpoint | None, scope: Scope, path: str, send: Send
 ) -> None:
-    request = _serve_request(scope, path, all_headers=handler.policy.wants_all_headers)
-    response = await handler.aserve(route, request)
+    response = None
+    if (
+        type(route) is Route
+        and not scope.get("query_string")
+        and not handler.policy.wants_all_headers
+    ):
+        response = await _serve_planned(handler, route, scope, path)
+    if response is None:
+        request = _serve_request(scope, path, all_headers=handler.policy.wants_all_headers)
+        response = await handler.aserve(route, request)
     await send(
         {"type": "http.response.start", "status": response.status, "headers": _encode(response)}
     )
     await send({"type": "http.response.body", "body": b"" if response.head else response.body})
 
 
+# The fast path of a probe (kubelet's: no query string, the same few headers
+# every time): its Plan depends only on the route, the method and the Accept
+# and Authorization headers (while no authorize callable decides), so it is
+# decided once per handler and such key instead of per request.
+_PLANS: weakref.WeakKeyDictionary[ProbeHandler, dict[tuple[object, ...], Plan]] = (
+    weakref.WeakKeyDictionary()
+)
+_PLAN_LIMIT = 256
+
+
+async def _serve_planned(
+    handler: ProbeHandler, route: Route, scope: Scope, path: str
+) -> Response | None:
+    """The response through a memoized plan; None hands the request to the full path."""
+    try:
+        accept = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value if accept is None else accept + b", " + value
+            elif name == b"authorization":
+                authorization = value if authorization is None else authorization + b", " + value
+        key = (route, scope["method"], accept, authorization)
+        plans = _PLANS.get(handler)
+        if plans is None:
+            plans = _PLANS[handler] = {}
+        plan = plans.get(key)
+        if plan is None:
+            decided = handler.plan(route, _serve_request(scope, path))
+            if not isinstance(decided, Plan):
+                return None  # 405, 400: the full path answers it
+            if len(plans) >= _PLAN_LIMIT:
+                plans.clear()  # a crude bound: odd header values refill it one by one
+            plan = plans[key] = decided
+        report = await handler.health.arun(
+            plan.route.probe, only=plan.route.check, exclude=plan.exclude
+        )
+        return handler.respond(plan, report)
+    except Exception:  # an unknown check, or a bug: the full path answers (and logs) it
+        return None
+
+
 def _encode(response: Response) -> list[tuple[bytes, bytes]]:
-    if response.extra_headers:
-        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers()]
-    # The common case: a handful of content types and body lengths, encoded once.
-    key = (response.content_type, len(response.body))
+    # A handful of content types, body lengths and extra headers: each encoded once.
+    key = (response.content_type, len(response.body), response.extra_headers)
     encoded = _HEADER_CACHE.get(key)
     if encoded is None:
         if len(_HEADER_CACHE) > 1024:

@@ -16,10 +16,13 @@ validated by FastAPI: a bad value gets healthprobe's own 400, not a 422.
 The requests are answered by one route put first in the router (one dict
 lookup for every request, see :mod:`healthprobe.integrations._probe_route`),
 through the transport-independent :class:`~healthprobe.http.handler.ProbeHandler`
-exactly as in the ASGI middleware: inside the application's middleware, as
-routes are, but without FastAPI's per-request work (request objects,
-dependency resolution, response classes), which is most of what a route
-costs.  GET and HEAD are served; other methods get the handler's 405.
+exactly as in the ASGI middleware, without FastAPI's per-request work
+(request objects, dependency resolution, response classes).  The probe paths
+are also answered in front of the application's middleware stack (see
+:mod:`healthprobe.integrations._probes_first`), as the ASGI middleware
+answers them: FastAPI's own middleware costs a probe more than the probe,
+and the app's (authentication, redirects) cannot lock a kubelet out.  GET
+and HEAD are served; other methods get the handler's 405.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from healthprobe._optional import require
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.serve import ServeLifecycle
+from healthprobe.integrations._probes_first import answer_before_middleware
 from healthprobe.integrations._shadow import refuse_shadowing
 from healthprobe.integrations.management import split_management
 from healthprobe.integrations.starlette import wrap_lifespan
@@ -177,6 +181,8 @@ def install(
             )
     # First, so that a probe never waits for the app's routes to fail to match.
     app.router.routes.insert(0, ProbeRoute(handler))
+    # And answered before the middleware stack, which costs a probe more than itself.
+    answer_before_middleware(app, handler)
     wrap_lifespan(app.router, ServeLifecycle(health, drain=drain), management)
     return handler
 
