@@ -1,7 +1,11 @@
 """HTTP benchmark: healthprobe's probe endpoints against two raw ASGI floors, through real uvicorn.
 
 Run:  .venv/bin/python benchmarks/http_bench.py [--rounds 3] [--duration 3] [--stacks both]
-(about 4 minutes with both stacks)
+      [--compare /tmp/before/src]   (about 4 minutes with both stacks, 6 with --compare)
+
+``--compare`` serves healthprobe's targets a second time from another source
+tree (the code before a change), in the same interleaved rounds, so that a
+before/after comparison sees the same moments of a shared machine.
 
 Two server stacks, each application served by both: uvicorn with httptools
 and uvloop (``uvicorn[standard]``, what production installs: the headline)
@@ -74,9 +78,12 @@ def free_port() -> int:
         return port
 
 
-def start(app: str, stack: str, port: int) -> subprocess.Popen[bytes]:
-    path = os.pathsep.join(filter(None, [str(ROOT / "benchmarks"), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "BENCH_APP": app, "PYTHONPATH": path}
+def start(app: str, stack: str, port: int, compare: Path | None) -> subprocess.Popen[bytes]:
+    """Serve ``app`` (``name@before``: from the ``compare`` tree) on ``stack``."""
+    name, _, before = app.partition("@")
+    tree = str(compare) if before and compare else str(ROOT / "src")
+    path = os.pathsep.join([str(ROOT / "benchmarks"), tree])
+    env = {**os.environ, "BENCH_APP": name, "PYTHONPATH": path}
     return subprocess.Popen(
         [
             sys.executable, "-m", "uvicorn", "_http_bench_apps:app",
@@ -181,15 +188,27 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--stacks", choices=["both", *STACKS], default="both")
     parser.add_argument("--only", default="", help="comma-separated app names (default: all)")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        help="another tree's src/ (the code before a change): its healthprobe targets "
+        "run in the same rounds, against this tree's floors",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     stacks = list(STACKS) if args.stacks == "both" else [args.stacks]
     wanted = set(args.only.split(",")) | {"floor", "same_answer"} if args.only else None
     targets = [t for t in TARGETS if wanted is None or t[1] in wanted]
+    if args.compare:
+        targets += [
+            (f"{label} [before]", f"{app}@before", path, goal)
+            for label, app, path, goal in list(targets)
+            if app not in ("floor", "same_answer", "starlette", "fastapi")
+        ]
     apps = sorted({t[1] for t in targets})
     ports = {(app, stack): free_port() for app in apps for stack in stacks}
-    servers = {key: start(key[0], key[1], port) for key, port in ports.items()}
+    servers = {key: start(key[0], key[1], port, args.compare) for key, port in ports.items()}
     try:
         for stack in stacks:
             for _, app, path, _ in targets:

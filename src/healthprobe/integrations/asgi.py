@@ -271,9 +271,9 @@ async def _serve(
 # every time): its Plan depends only on the route, the method and the Accept
 # and Authorization headers (while no authorize callable decides), so it is
 # decided once per handler and such key instead of per request.
-_PLANS: weakref.WeakKeyDictionary[ProbeHandler, dict[tuple[object, ...], Plan]] = (
-    weakref.WeakKeyDictionary()
-)
+# id(handler) -> its plans, dropped when the handler is (a WeakKeyDictionary
+# would build a weak reference on every lookup).
+_PLANS: dict[int, dict[tuple[object, ...], Plan]] = {}
 _PLAN_LIMIT = 256
 
 
@@ -289,9 +289,10 @@ async def _serve_planned(
             elif name == b"authorization":
                 authorization = value if authorization is None else authorization + b", " + value
         key = (route, scope["method"], accept, authorization)
-        plans = _PLANS.get(handler)
+        plans = _PLANS.get(id(handler))
         if plans is None:
-            plans = _PLANS[handler] = {}
+            plans = _PLANS[id(handler)] = {}
+            weakref.finalize(handler, _PLANS.pop, id(handler), None)
         plan = plans.get(key)
         if plan is None:
             decided = handler.plan(route, _serve_request(scope, path))
