@@ -252,14 +252,19 @@ async def _serve(
     handler: ProbeHandler, route: Route | Endpoint | None, scope: Scope, path: str, send: Send
 ) -> None:
     response = None
-    if (
-        type(route) is Route
-        and not scope.get("query_string")
-        and not handler.policy.wants_all_headers
-    ):
-        response = await _serve_planned(handler, route, scope, path)
+    all_headers = handler.policy.wants_all_headers
+    if type(route) is Route and not all_headers and not scope.get("query_string"):
+        plan = _memoized_plan(handler, route, scope, path)
+        if plan is not None:
+            try:
+                report = await handler.health.arun(
+                    route.probe, only=route.check, exclude=plan.exclude
+                )
+                response = handler.respond(plan, report)
+            except Exception:  # an unknown check, or a bug: the full path answers (and logs) it
+                response = None
     if response is None:
-        request = _serve_request(scope, path, all_headers=handler.policy.wants_all_headers)
+        request = _serve_request(scope, path, all_headers=all_headers)
         response = await handler.aserve(route, request)
     await send(
         {"type": "http.response.start", "status": response.status, "headers": _encode(response)}
@@ -277,36 +282,31 @@ _PLANS: dict[int, dict[tuple[object, ...], Plan]] = {}
 _PLAN_LIMIT = 256
 
 
-async def _serve_planned(
-    handler: ProbeHandler, route: Route, scope: Scope, path: str
-) -> Response | None:
-    """The response through a memoized plan; None hands the request to the full path."""
-    try:
-        accept = authorization = None
-        for name, value in scope["headers"]:
-            if name == b"accept":
-                accept = value if accept is None else accept + b", " + value
-            elif name == b"authorization":
-                authorization = value if authorization is None else authorization + b", " + value
-        key = (route, scope["method"], accept, authorization)
-        plans = _PLANS.get(id(handler))
-        if plans is None:
-            plans = _PLANS[id(handler)] = {}
-            weakref.finalize(handler, _PLANS.pop, id(handler), None)
-        plan = plans.get(key)
-        if plan is None:
+def _memoized_plan(handler: ProbeHandler, route: Route, scope: Scope, path: str) -> Plan | None:
+    """The plan of this probe request; None when the full path must answer (405, 400, a bug)."""
+    accept = authorization = None
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            accept = value if accept is None else accept + b", " + value
+        elif name == b"authorization":
+            authorization = value if authorization is None else authorization + b", " + value
+    key = (route, scope["method"], accept, authorization)
+    plans = _PLANS.get(id(handler))
+    if plans is None:
+        plans = _PLANS[id(handler)] = {}
+        weakref.finalize(handler, _PLANS.pop, id(handler), None)
+    plan = plans.get(key)
+    if plan is None:
+        try:
             decided = handler.plan(route, _serve_request(scope, path))
-            if not isinstance(decided, Plan):
-                return None  # 405, 400: the full path answers it
-            if len(plans) >= _PLAN_LIMIT:
-                plans.clear()  # a crude bound: odd header values refill it one by one
-            plan = plans[key] = decided
-        report = await handler.health.arun(
-            plan.route.probe, only=plan.route.check, exclude=plan.exclude
-        )
-        return handler.respond(plan, report)
-    except Exception:  # an unknown check, or a bug: the full path answers (and logs) it
-        return None
+        except Exception:  # a bug: the full path answers (and logs) it
+            return None
+        if not isinstance(decided, Plan):
+            return None  # 405, 400: the full path answers it
+        if len(plans) >= _PLAN_LIMIT:
+            plans.clear()  # a crude bound: odd header values refill it one by one
+        plan = plans[key] = decided
+    return plan
 
 
 def _encode(response: Response) -> list[tuple[bytes, bytes]]:
