@@ -275,7 +275,8 @@ async def _serve(
 # The fast path of a probe (kubelet's: no query string, the same few headers
 # every time): its Plan depends only on the route, the method and the Accept
 # and Authorization headers (while no authorize callable decides), so it is
-# decided once per handler and such key instead of per request.
+# decided once per handler and such key instead of per request.  Should
+# ProbeHandler.plan() ever read another header, it belongs in the key.
 # id(handler) -> its plans, dropped when the handler is (a WeakKeyDictionary
 # would build a weak reference on every lookup).
 _PLANS: dict[int, dict[tuple[object, ...], Plan]] = {}
