@@ -90,3 +90,23 @@ async def test_fastapi_probes_are_answered_in_front_of_the_apps_middleware() -> 
         assert (await client.get("/readyz")).status_code == 200
         assert (await client.get("/metrics")).status_code == 200
         assert (await client.get("/openapi.json")).status_code == 401
+
+
+@pytest.mark.asyncio
+async def test_a_wrapper_changing_the_messages_in_place_never_alters_the_next_answer() -> None:
+    health, _, _ = standard_health()
+    health.lifecycle.mark_started()
+    inner = HealthMiddleware(starlette_app(), health, drain=None)
+
+    async def wrapper(scope: Any, receive: Any, send: Any) -> None:
+        async def appending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"].append((b"x-extra", b"1"))  # in place, as some do
+            await send(message)
+
+        await inner(scope, receive, appending)
+
+    async with _client(wrapper) as client:
+        for _ in range(4):  # the same memoized answer every time
+            response = await client.get("/livez")
+            assert response.headers.get_list("x-extra") == ["1"]
