@@ -107,6 +107,6 @@ async def test_a_wrapper_changing_the_messages_in_place_never_alters_the_next_an
         await inner(scope, receive, appending)
 
     async with _client(wrapper) as client:
-        for _ in range(4):  # the same memoized answer every time
+        for _ in range(4):  # the same plan and encoded headers every time
             response = await client.get("/livez")
             assert response.headers.get_list("x-extra") == ["1"]

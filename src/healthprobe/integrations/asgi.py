@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from healthprobe.http.endpoints import Endpoint
 from healthprobe.http.handler import Plan, ProbeHandler, Route
 from healthprobe.http.messages import Request, Response
-from healthprobe.http.render_json import utc_timestamp
 from healthprobe.http.serve import ServeLifecycle
 
 from ._endpoints import make_handler
@@ -252,13 +251,21 @@ def _serve_request(scope: Scope, path: str, *, all_headers: bool = False) -> Req
 async def _serve(
     handler: ProbeHandler, route: Route | Endpoint | None, scope: Scope, path: str, send: Send
 ) -> None:
+    response = None
     all_headers = handler.policy.wants_all_headers
     if type(route) is Route and not all_headers and not scope.get("query_string"):
-        planned = _planned(handler, route, scope, path)
-        if planned is not None and await _serve_planned(handler, planned, send):
-            return
-    request = _serve_request(scope, path, all_headers=all_headers)
-    response = await handler.aserve(route, request)
+        plan = _memoized_plan(handler, route, scope, path)
+        if plan is not None:
+            try:
+                report = await handler.health.arun(
+                    route.probe, only=route.check, exclude=plan.exclude
+                )
+                response = handler.respond(plan, report)
+            except Exception:  # an unknown check, or a bug: the full path answers (and logs) it
+                response = None
+    if response is None:
+        request = _serve_request(scope, path, all_headers=all_headers)
+        response = await handler.aserve(route, request)
     await send(
         {"type": "http.response.start", "status": response.status, "headers": _encode(response)}
     )
@@ -266,33 +273,17 @@ async def _serve(
 
 
 # The fast path of a probe (kubelet's: no query string, the same few headers
-# every time).  Its Plan depends only on the route, the method and the Accept
+# every time): its Plan depends only on the route, the method and the Accept
 # and Authorization headers (while no authorize callable decides), so it is
-# decided once per handler and such key instead of per request (should
-# ProbeHandler.plan() ever read another header, it belongs in the key).  And
-# its answer is kept with it: ProbeHandler.respond() gives the same answer
-# again while the engine hands back the same report, the lifecycle snapshot
-# is the same and (for the JSON head's timestamp and uptime) the millisecond
-# is the same, so while all three are, the encoded answer is sent again.
-class _Planned:
-    __slots__ = ("answer", "plan")
-
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
-        #: (report, lifecycle state, stamp, status, encoded headers, body), swapped in one
-        #: assignment so that a reader never sees a torn pair.
-        self.answer: tuple[object, object, object, int, list[tuple[bytes, bytes]], bytes] = (
-            None, None, None, 0, [], b"",
-        )  # fmt: skip
-
-
+# decided once per handler and such key instead of per request.  Should
+# ProbeHandler.plan() ever read another header, it belongs in the key.
 # id(handler) -> its plans, dropped when the handler is (a WeakKeyDictionary
 # would build a weak reference on every lookup).
-_PLANS: dict[int, dict[tuple[object, ...], _Planned]] = {}
+_PLANS: dict[int, dict[tuple[object, ...], Plan]] = {}
 _PLAN_LIMIT = 256
 
 
-def _planned(handler: ProbeHandler, route: Route, scope: Scope, path: str) -> _Planned | None:
+def _memoized_plan(handler: ProbeHandler, route: Route, scope: Scope, path: str) -> Plan | None:
     """The plan of this probe request; None when the full path must answer (405, 400, a bug)."""
     accept = authorization = None
     for name, value in scope["headers"]:
@@ -305,8 +296,8 @@ def _planned(handler: ProbeHandler, route: Route, scope: Scope, path: str) -> _P
     if plans is None:
         plans = _PLANS[id(handler)] = {}
         weakref.finalize(handler, _PLANS.pop, id(handler), None)
-    planned = plans.get(key)
-    if planned is None:
+    plan = plans.get(key)
+    if plan is None:
         try:
             decided = handler.plan(route, _serve_request(scope, path))
         except Exception:  # a bug: the full path answers (and logs) it
@@ -315,33 +306,8 @@ def _planned(handler: ProbeHandler, route: Route, scope: Scope, path: str) -> _P
             return None  # 405, 400: the full path answers it
         if len(plans) >= _PLAN_LIMIT:
             plans.clear()  # a crude bound: odd header values refill it one by one
-        planned = plans[key] = _Planned(decided)
-    return planned
-
-
-async def _serve_planned(handler: ProbeHandler, planned: _Planned, send: Send) -> bool:
-    """Answer through ``planned``; False (nothing sent) hands the request to the full path."""
-    plan = planned.plan
-    health = handler.health
-    try:
-        report = await health.arun(plan.route.probe, only=plan.route.check, exclude=plan.exclude)
-    except Exception:  # an unknown check, or a bug: the full path answers (and logs) it
-        return False
-    state = health.lifecycle.state
-    stamp = utc_timestamp()
-    answer = planned.answer
-    if answer[0] is not report or answer[1] is not state or answer[2] is not stamp:
-        try:
-            response = handler.respond(plan, report)
-        except Exception:  # a bug: the full path answers (and logs) it
-            return False
-        body = b"" if response.head else response.body
-        answer = (report, state, stamp, response.status, _encode(response), body)
-        planned.answer = answer
-    # Fresh messages and header list: a wrapping middleware may change them in place.
-    await send({"type": "http.response.start", "status": answer[3], "headers": list(answer[4])})
-    await send({"type": "http.response.body", "body": answer[5]})
-    return True
+        plan = plans[key] = decided
+    return plan
 
 
 def _encode(response: Response) -> list[tuple[bytes, bytes]]:
