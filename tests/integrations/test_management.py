@@ -58,7 +58,8 @@ async def test_asgi_middleware_listens_for_the_lifespan_with_the_same_options() 
         url = listener.server.url
         assert (await _aget(f"{url}/readyz")).status_code == 200
         verbose = await _aget(f"{url}/health?verbose", headers={"authorization": f"Bearer {TOKEN}"})
-        assert "mail failed: smtp refused" in verbose.text
+        assert "mail" in verbose.text
+        assert "smtp refused" in verbose.text
         withheld = await _aget(f"{url}/health?verbose")
         assert "smtp refused" not in withheld.text
         health.lifecycle.begin_drain()  # what SIGTERM does: seen on both ports
