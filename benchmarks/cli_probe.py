@@ -2,7 +2,7 @@
 
 ``healthprobe probe`` runs in every container every few seconds (Docker
 HEALTHCHECK, exec probes), so its start-up cost is the point.  The target is
-within 30 ms of ``python -c pass`` on the same interpreter.
+within 15 ms of ``python -c pass`` on the same interpreter.
 
 All commands hit the same real endpoint: ``/livez`` of a ``healthprobe serve``
 sidecar on a loopback port.  With hyperfine (Debian package ``hyperfine``)
@@ -10,12 +10,11 @@ the commands are measured side by side; without it, an interleaved loop of
 ``subprocess.run`` does the same (each round runs every command once, so
 drift in machine load hits all of them alike).
 
-A fourth command measures the same probe with ``healthprobe/__init__.py``
-made lazy (PEP 562 ``__getattr__``, generated here from the real one into a
-temporary copy of the package), to show what importing the whole engine on
-the way to ``healthprobe.cli`` costs.
+The probe runs this checkout's ``src`` (bytecode compiled first, as in an
+installed package); ``--compare OTHER/src`` times another tree's probe side
+by side (the code before a change).
 
-Run: ``.venv/bin/python benchmarks/cli_probe.py [--runs 50]``
+Run: ``.venv/bin/python benchmarks/cli_probe.py [--runs 50] [--compare /tmp/before/src]``
 """
 
 from __future__ import annotations
@@ -65,52 +64,35 @@ def start_sidecar(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("the sidecar did not start")
 
 
-def lazy_copy(workdir: Path) -> Path:
-    """A copy of the package whose ``__init__`` imports its names on first use."""
-    target = workdir / "lazy" / "healthprobe"
-    shutil.copytree(ROOT / "src" / "healthprobe", target)
-    source = (ROOT / "src" / "healthprobe" / "__init__.py").read_text()
-    lazy: dict[str, str] = {}
-    for module, names in re.findall(r"^from (\.\w+) import ([^\n(]+)$", source, re.M):
-        for name in names.split(","):
-            lazy[name.strip()] = module
-    all_names = re.search(r"__all__ = \[(.*?)\]", source, re.S)
-    assert all_names is not None
-    (target / "__init__.py").write_text(
-        '"""Lazy variant (benchmark only)."""\n\n'
-        "from __future__ import annotations\n\n"
-        "import importlib\n\n"
-        f"__all__ = [{all_names.group(1)}]\n"
-        f"_LAZY = {lazy!r}\n\n\n"
-        "def __getattr__(name: str) -> object:\n"
-        "    module = _LAZY.get(name)\n"
-        "    if module is None:\n"
-        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
-        "    value = getattr(importlib.import_module(module, __name__), name)\n"
-        "    globals()[name] = value\n"
-        "    return value\n"
-    )
-    return target.parent
-
-
-def commands(url: str, lazy_root: Path) -> dict[str, list[str]]:
+def commands(url: str, compare: Path | None) -> dict[str, list[str]]:
+    """The commands to time; the probes run this checkout's ``src`` (and ``compare``'s)."""
     python = str(BIN / "python")
     found = {
         "python -c pass": [python, "-c", "pass"],
-        "healthprobe probe": [str(BIN / "healthprobe"), "probe", url],
-        # The same console script, finding the lazy copy first on PYTHONPATH.
-        "healthprobe probe (lazy __init__)": [
+        "healthprobe probe": [
             "env",
-            f"PYTHONPATH={lazy_root}",
+            f"PYTHONPATH={ROOT / 'src'}",
             str(BIN / "healthprobe"),
             "probe",
             url,
         ],
     }
+    if compare is not None:
+        found[f"healthprobe probe ({compare})"] = [
+            "env", f"PYTHONPATH={compare}", str(BIN / "healthprobe"), "probe", url,
+        ]  # fmt: skip
     curl = shutil.which("curl")
     if curl:
         found["curl -f"] = [curl, "-fsS", "-o", "/dev/null", url]
     return found
+
+
+def precompile(*trees: Path) -> None:
+    """Write the bytecode caches, as an installed package has them (no compiling per run)."""
+    for tree in trees:
+        subprocess.run(
+            [str(BIN / "python"), "-m", "compileall", "-q", str(tree / "healthprobe")], check=True
+        )
 
 
 def with_hyperfine(cmds: dict[str, list[str]], runs: int, workdir: Path) -> dict[str, float]:
@@ -142,12 +124,18 @@ def with_loop(cmds: dict[str, list[str]], runs: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument(
+        "--compare", type=Path, help="another source tree (its src/) to time side by side"
+    )
     args = parser.parse_args()
+    # Installed packages have their bytecode caches: never time the compiler.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    precompile(ROOT / "src", *([args.compare] if args.compare else []))
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         sidecar, port = start_sidecar(workdir)
         try:
-            cmds = commands(f"http://127.0.0.1:{port}/livez", lazy_copy(workdir))
+            cmds = commands(f"http://127.0.0.1:{port}/livez", args.compare)
             for cmd in cmds.values():  # every command must succeed before it is timed
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             tool = "hyperfine" if shutil.which("hyperfine") else "interleaved loop"

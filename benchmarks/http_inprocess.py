@@ -73,7 +73,8 @@ async def _per_request_us(app: Any, path: str) -> float:
 
 
 async def main() -> None:
-    apps = {kind: _load(kind) for kind in ("floor", "fastapi", "middleware", "fastapi_probes")}
+    kinds = ("floor", "same_answer", "starlette", "fastapi", "middleware", "fastapi_probes")
+    apps = {kind: _load(kind) for kind in kinds}
     healths = {obj.health for obj in gc.get_objects() if isinstance(obj, ProbeHandler)}
     for health in healths:
         assert isinstance(health, Health)
@@ -82,11 +83,13 @@ async def main() -> None:
     await asyncio.sleep(0.3)  # the first polls
     targets = [
         ("raw ASGI fixed JSON (floor)", "floor", "/"),
+        ("raw ASGI, healthprobe's /livez bytes (same-answer floor)", "same_answer", "/"),
+        ("bare Starlette route", "starlette", "/json"),
         ("bare FastAPI route", "fastapi", "/json"),
         ("middleware /livez", "middleware", "/livez"),
         ("middleware /readyz (10 polled)", "middleware", "/readyz"),
-        ("FastAPI route /livez", "fastapi_probes", "/livez"),
-        ("FastAPI route /readyz (10 polled)", "fastapi_probes", "/readyz"),
+        ("FastAPI install() /livez", "fastapi_probes", "/livez"),
+        ("FastAPI install() /readyz (10 polled)", "fastapi_probes", "/readyz"),
     ]
     print("| target | app time per request (in process) |")
     print("|---|---:|")

@@ -68,3 +68,18 @@ def test_import_healthprobe_defers_the_engine_until_a_name_is_used() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     ).stdout
     assert out.split() == ["False", "True"]
+
+
+def test_the_probe_command_pays_for_no_heavy_module() -> None:
+    # `healthprobe probe` runs every few seconds in every container: socket.py (its enums,
+    # ~10 ms), collections and typing would triple its import time (docs/benchmarks.md).
+    probe = (
+        "import sys; from healthprobe.cli import main; main(['probe', '--help']); "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    imported = set(out.strip().splitlines()[-1].split())  # after the usage text
+    heavy = {"socket", "enum", "collections", "typing", "asyncio", "argparse", "ssl"}
+    assert not imported & heavy, imported & heavy

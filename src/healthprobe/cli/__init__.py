@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # collections.abc and typing cost `probe` a few ms at every run
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["main"]
 

@@ -2,7 +2,8 @@
 
 This runs every few seconds in every container (Docker ``HEALTHCHECK``,
 Kubernetes exec probes, images without curl), so it imports as little as
-possible: ``socket`` and, for ``https`` only, ``ssl``.  No ``argparse``, no
+possible: ``_socket`` (the C module: ``socket.py`` builds its enums at import,
+about 10 ms) and, for ``https`` only, ``ssl``.  No ``argparse``, no
 ``urllib``, no ``http.client`` (which imports ``ssl`` and ``email``): the
 request is written by hand and only the status line is read.
 
@@ -17,10 +18,13 @@ kubelet's rule (a 3xx counts as success, not followed).
 
 from __future__ import annotations
 
-import socket
+import _socket
 import sys
 import time
-from collections.abc import Callable, Sequence
+
+TYPE_CHECKING = False  # typing costs more to import than the whole probe
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 __all__ = ["ProbeError", "Target", "fetch_status", "judge", "main", "parse_url", "redact_url"]
 
@@ -145,14 +149,12 @@ def fetch_status(
         # An ASCII host goes to getaddrinfo as bytes: a str would be encoded with
         # the "idna" codec, whose import costs more than the whole request.
         host: str | bytes = target.host.encode("ascii") if target.host.isascii() else target.host
-        address = (host, target.port)
-        # typeshed allows only str, but create_connection hands the host to getaddrinfo.
-        sock = socket.create_connection(address, timeout=remaining())  # type: ignore[arg-type]  # bytes host
+        sock = _connect(host, target.port, remaining())
     except TimeoutError:
         raise ProbeError(f"no connection within {timeout:g} s") from None
     except ConnectionRefusedError:
         raise ProbeError("connection refused") from None
-    except socket.gaierror:
+    except _socket.gaierror:
         raise ProbeError("the host name does not resolve") from None
     except OSError as exc:
         raise ProbeError(f"cannot connect: {exc.strerror or type(exc).__name__}") from None
@@ -172,8 +174,27 @@ def fetch_status(
         sock.close()
 
 
-def _wrap_tls(sock: socket.socket, host: str, verify: bool, timeout: float) -> socket.socket:
+def _connect(host: str | bytes, port: int, timeout: float) -> _socket.socket:
+    """``socket.create_connection`` on the C module: each address in turn, the last error."""
+    error: OSError | None = None
+    for family, kind, proto, _, address in _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM):
+        sock = _socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error or OSError("getaddrinfo returned no address")
+
+
+def _wrap_tls(raw: _socket.socket, host: str, verify: bool, timeout: float) -> _socket.socket:
+    import socket  # noqa: PLC0415 - only https pays for socket.py (ssl imports it anyway)
     import ssl  # noqa: PLC0415 - only https pays for importing ssl
+
+    sock = socket.socket(raw.family, raw.type, raw.proto, fileno=raw.detach())
 
     context = ssl.create_default_context()
     if not verify:
@@ -209,7 +230,7 @@ def _request(target: Target, headers: Sequence[str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _read_status(sock: socket.socket, remaining: Callable[[], float]) -> tuple[int, str]:
+def _read_status(sock: _socket.socket, remaining: Callable[[], float]) -> tuple[int, str]:
     data = b""
     while b"\r\n" not in data:
         if len(data) > _MAX_STATUS_LINE:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from healthprobe._optional import require
 from healthprobe.http.handler import ProbeHandler
+from healthprobe.integrations.management import split_management
 from healthprobe.integrations.wsgi import ProcessStart, wsgi_request
 
 from ._endpoints import make_handler, served_endpoints
@@ -160,7 +161,10 @@ class HealthProbeMiddleware:
     check (``ALLOWED_HOSTS`` is validated lazily, by later middleware), HTTPS
     redirects, sessions, authentication and rate limiting: a kubelet calling
     the pod IP gets the probe's answer, not a 400 or a 302.  Every other
-    request goes on down the chain unchanged.
+    request goes on down the chain unchanged.  ``"management_port"`` (and
+    ``"management_host"``) in ``HEALTHPROBE_OPTIONS`` also serve them from a
+    listener of their own (:mod:`healthprobe.integrations.management`),
+    started with the process's first request.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -172,12 +176,15 @@ class HealthProbeMiddleware:
         poll = bool(options.pop("poll", True))
         mark_started = bool(options.pop("mark_started", True))
         health = load_health(dotted)
+        management, options = split_management(health, options)
         self.get_response = get_response
         self.handler = make_handler(health, **options)
         self.start = process_start(health, poll=poll, mark_started=mark_started)
         # In front of every view by design (and so for several releases): warn, never raise.
         theirs = [route for route, callback in project_routes() if callback not in _OURS]
         warn_shadowing(self.handler, theirs, "django.HealthProbeMiddleware")
+        if management is not None and self.start.management is None:
+            self.start.management = management  # starts with the process's first request
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         path = request.path_info

@@ -16,10 +16,13 @@ validated by FastAPI: a bad value gets healthprobe's own 400, not a 422.
 The requests are answered by one route put first in the router (one dict
 lookup for every request, see :mod:`healthprobe.integrations._probe_route`),
 through the transport-independent :class:`~healthprobe.http.handler.ProbeHandler`
-exactly as in the ASGI middleware: inside the application's middleware, as
-routes are, but without FastAPI's per-request work (request objects,
-dependency resolution, response classes), which is most of what a route
-costs.  GET and HEAD are served; other methods get the handler's 405.
+exactly as in the ASGI middleware, without FastAPI's per-request work
+(request objects, dependency resolution, response classes).  The probe paths
+are also answered in front of the application's middleware stack (see
+:mod:`healthprobe.integrations._probes_first`), as the ASGI middleware
+answers them: FastAPI's own middleware costs a probe more than the probe,
+and the app's (authentication, redirects) cannot lock a kubelet out.  GET
+and HEAD are served; other methods get the handler's 405.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from typing import TYPE_CHECKING, Any
 from healthprobe._optional import require
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.serve import ServeLifecycle
+from healthprobe.integrations._probes_first import answer_before_middleware
 from healthprobe.integrations._shadow import refuse_shadowing
+from healthprobe.integrations.management import split_management
 from healthprobe.integrations.starlette import wrap_lifespan
 
 from ._endpoints import make_handler
@@ -131,7 +136,9 @@ def install(
     """Add the probe routes to ``app`` and wrap its lifespan; returns the handler.
 
     Options are those of :class:`~healthprobe.http.handler.ProbeHandler`;
-    ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`.
+    ``drain`` as for :class:`~healthprobe.integrations.asgi.HealthApp`;
+    ``management_port``, ``management_host`` and ``management_reuse_port`` as
+    for :class:`~healthprobe.integrations.asgi.HealthMiddleware`.
     Raises :class:`~healthprobe.ConfigurationError` when ``app`` already has a
     route at a path the probes answer (``/health``, ``/metrics``...): it would
     never be reached.  The message names the option that moves the probes.
@@ -146,6 +153,7 @@ def install(
     )
     from healthprobe.integrations._probe_route import ProbeRoute, app_paths  # noqa: PLC0415
 
+    management, options = split_management(health, options)
     handler = make_handler(health, **options)
     refuse_shadowing(handler, app_paths(app.router.routes), "fastapi.install")
     plain_response = require("starlette.responses", "fastapi").Response
@@ -173,7 +181,9 @@ def install(
             )
     # First, so that a probe never waits for the app's routes to fail to match.
     app.router.routes.insert(0, ProbeRoute(handler))
-    wrap_lifespan(app.router, ServeLifecycle(health, drain=drain))
+    # And answered before the middleware stack, which costs a probe more than itself.
+    answer_before_middleware(app, handler)
+    wrap_lifespan(app.router, ServeLifecycle(health, drain=drain), management)
     return handler
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from healthprobe._optional import require
 from healthprobe.integrations._shadow import refuse_shadowing
 from healthprobe.integrations.asgi import HealthApp
+from healthprobe.integrations.management import ManagementListener, split_management
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -42,7 +43,9 @@ def install(
 ) -> HealthApp:
     """Add the probe routes to ``app`` and wrap its lifespan; returns the endpoint app.
 
-    Options are those of :class:`~healthprobe.integrations.asgi.HealthApp`.
+    Options are those of :class:`~healthprobe.integrations.asgi.HealthApp`,
+    plus ``management_port``, ``management_host`` and ``management_reuse_port``
+    as for :class:`~healthprobe.integrations.asgi.HealthMiddleware`.
     Raises :class:`~healthprobe.ConfigurationError` when ``app`` already has a
     route at a path the probes answer (``/health``, ``/metrics``...): it would
     never be reached.  The message names the option that moves the probes.
@@ -53,24 +56,37 @@ def install(
         app_paths,
     )
 
+    management, options = split_management(health, options)
     endpoints = HealthApp(health, drain=drain, **options)
     refuse_shadowing(endpoints.handler, app_paths(app.router.routes), "starlette.install")
     app.router.routes.insert(0, ProbeRoute(endpoints.handler))
-    wrap_lifespan(app.router, endpoints.lifecycle)
+    wrap_lifespan(app.router, endpoints.lifecycle, management)
     return endpoints
 
 
-def wrap_lifespan(router: Router, lifecycle: ServeLifecycle) -> None:
-    """Run ``lifecycle`` inside ``router``'s own lifespan (startup after, shutdown before it)."""
+def wrap_lifespan(
+    router: Router, lifecycle: ServeLifecycle, management: ManagementListener | None = None
+) -> None:
+    """Run ``lifecycle`` inside ``router``'s own lifespan (startup after, shutdown before it).
+
+    ``management`` (the listener of ``management_port=``) starts before the
+    app's own startup and closes after its shutdown.
+    """
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[Any]:
-        async with inner(app) as state:
-            await lifecycle.astartup()
-            try:
-                yield state
-            finally:
-                await lifecycle.ashutdown()
+        if management is not None:
+            await management.astart()
+        try:
+            async with inner(app) as state:
+                await lifecycle.astartup()
+                try:
+                    yield state
+                finally:
+                    await lifecycle.ashutdown()
+        finally:
+            if management is not None:
+                await management.aclose()
 
     router.lifespan_context = lifespan

@@ -31,6 +31,11 @@ answered with :meth:`Health.run`, which blocks the worker thread for at most
 the probe's deadline; checks run concurrently on the engine loop, so async
 checks work under sync workers (gunicorn ``sync`` and ``gthread``).
 
+``management_port=`` also serves the endpoints from a listener of their own
+(:mod:`healthprobe.integrations.management`): it starts with the process's
+first request or an explicit ``middleware.management.start()`` (once per
+process: call it where each worker starts, not before a fork).
+
 At worker exit, call ``health.stop()`` (gunicorn's ``worker_exit`` hook) to
 close the checks' clients; the engine thread is a daemon and never keeps a
 worker alive.
@@ -48,6 +53,7 @@ from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.messages import Request, Response
 
 from ._endpoints import make_handler
+from .management import ManagementListener, management_listener
 
 if TYPE_CHECKING:
     from healthprobe.engine.health import Health
@@ -79,10 +85,19 @@ class ProcessStart:
     the fork unless the parent itself serves a request.
     """
 
-    def __init__(self, health: Health, *, poll: bool = True, mark_started: bool = True) -> None:
+    def __init__(
+        self,
+        health: Health,
+        *,
+        poll: bool = True,
+        mark_started: bool = True,
+        management: ManagementListener | None = None,
+    ) -> None:
         self.health = health
         self.poll = poll
         self.mark_started = mark_started
+        #: The listener of ``management_port=``, started here too (once per process).
+        self.management = management
         self._pid: int | None = None
         self._lock = threading.Lock()
 
@@ -99,6 +114,8 @@ class ProcessStart:
         with self._lock:
             if self._pid == pid:
                 return
+            if self.management is not None:
+                self.management.start()
             if self.poll:
                 self.health.start()
             if self.mark_started:
@@ -112,15 +129,34 @@ class HealthApp:
     Keyword options are those of :class:`~healthprobe.http.handler.ProbeHandler`
     (``prefix``, ``paths``, ``details``, ``token``, ``authorize``,
     ``warn_status``, ``draining_status``...), plus ``poll`` (start background
-    polling in each process on its first request) and ``mark_started`` (mark
-    the process started then).  Unknown paths answer 404.
+    polling in each process on its first request), ``mark_started`` (mark
+    the process started then) and ``management_port``, ``management_host``,
+    ``management_reuse_port`` (a listener of its own; see the module's
+    docstring).  Unknown paths answer 404.
     """
 
     def __init__(
-        self, health: Health, *, poll: bool = True, mark_started: bool = True, **options: Any
+        self,
+        health: Health,
+        *,
+        poll: bool = True,
+        mark_started: bool = True,
+        management_port: int | None = None,
+        management_host: str = "127.0.0.1",
+        management_reuse_port: bool = False,
+        **options: Any,
     ) -> None:
         self.handler = make_handler(health, **options)
-        self.process = ProcessStart(health, poll=poll, mark_started=mark_started)
+        self.management = management_listener(
+            health,
+            management_port,
+            host=management_host,
+            reuse_port=management_reuse_port,
+            options=options,
+        )
+        self.process = ProcessStart(
+            health, poll=poll, mark_started=mark_started, management=self.management
+        )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         self.process.ensure()
@@ -140,11 +176,23 @@ class HealthMiddleware:
         *,
         poll: bool = True,
         mark_started: bool = True,
+        management_port: int | None = None,
+        management_host: str = "127.0.0.1",
+        management_reuse_port: bool = False,
         **options: Any,
     ) -> None:
         self.app = app
         self.handler = make_handler(health, **options)
-        self.process = ProcessStart(health, poll=poll, mark_started=mark_started)
+        self.management = management_listener(
+            health,
+            management_port,
+            host=management_host,
+            reuse_port=management_reuse_port,
+            options=options,
+        )
+        self.process = ProcessStart(
+            health, poll=poll, mark_started=mark_started, management=self.management
+        )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         self.process.ensure()
