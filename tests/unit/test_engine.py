@@ -137,7 +137,12 @@ async def test_probes_select_their_checks() -> None:
 @pytest.mark.asyncio
 async def test_unknown_resolution_is_per_probe_and_configurable() -> None:
     health = Health(unknown_passes=["live", "ready"])
-    health.add(lambda: True, name="polled", interval=60, probes=["ready", "live", "startup"])
+    health.add(
+        lambda: CheckResult.unknown("warming up"),
+        name="polled",
+        interval=60,
+        probes=["ready", "live", "startup"],
+    )
     await health.astart()
     try:
         assert (await health.arun("ready")).verdict is Status.PASS

@@ -19,8 +19,8 @@ from .lifecycle import Lifecycle
 from .poller import Poller
 from .report import Report
 from .result import CheckResult
-from .runtime import Changes, CheckRuntime, Reading, RunContext
-from .sanitize import describe_exception
+from .runs import Waitable, wait_all
+from .runtime import Changes, CheckRuntime, Reading
 from .served import Selection, ServedReports, unique
 from .shared import SharedReadings, shared_directory
 from .spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
@@ -295,29 +295,33 @@ class Health(BlockingTwins, PushedChecks):
         changes = self._changes.value  # before the readings: see Changes
         started = time.monotonic()
         selected, excluded, unmatched = self._select(selection)
-        limit = deadline if deadline is not None else self.deadline
         until = math.inf
         results: dict[str, CheckResult] = {}
-        to_run: list[CheckRuntime] = []
+        runs: list[tuple[CheckRuntime, Waitable]] = []
+        loop: asyncio.AbstractEventLoop | None = None
         for runtime in selected:
             # Polled and cached readings are served inline: no task, no await.
             cached, fresh_until = runtime.serve(started)
-            if cached is None:
-                to_run.append(runtime)
-            else:
+            if cached is not None:
                 results[runtime.name] = cached
                 until = min(until, fresh_until)
-        if to_run:
-            until = -math.inf  # fresh readings came in: the next call looks again
-            tasks = {rt.name: asyncio.ensure_future(rt.refresh()) for rt in to_run}
-            try:
-                await asyncio.wait(tasks.values(), timeout=limit)
-            except asyncio.CancelledError:
-                for task in tasks.values():
-                    task.cancel()
-                raise
-            for runtime in to_run:
-                results[runtime.name] = self._task_result(tasks[runtime.name], limit, runtime)
+                continue
+            until = -math.inf  # a fresh reading comes in: the next call looks again
+            if loop is None:
+                loop = asyncio.get_running_loop()
+            outcome = runtime.start(loop, started)
+            if isinstance(outcome, CheckResult):
+                results[runtime.name] = outcome  # it landed since we looked
+            else:
+                runs.append((runtime, outcome))
+        if runs:
+            assert loop is not None
+            limit = deadline if deadline is not None else self.deadline
+            # The runs are shared: a caller cancelled here (a client gone)
+            # or cut by the deadline leaves them running for the others.
+            await wait_all(loop, [run for _, run in runs], limit)
+            for runtime, run in runs:
+                results[runtime.name] = run.result if run.result is not None else _cut(runtime, limit)
         return self._reports.assemble(
             probe,
             memo=selection,
@@ -441,15 +445,10 @@ class Health(BlockingTwins, PushedChecks):
         unmatched = tuple(name for name in skip if name not in names)
         return [rt for rt in members if rt.name not in skip], excluded, unmatched
 
-    def _task_result(
-        self, task: asyncio.Future[CheckResult], limit: float | None, runtime: CheckRuntime
-    ) -> CheckResult:
-        if not task.done():
-            task.cancel()  # the shared run goes on (shielded) and is cached for later
-            return CheckResult(Status.FAIL, f"deadline of {limit:g} s exceeded")
-        if task.cancelled():
-            return CheckResult(Status.FAIL, "the check was cancelled")
-        error = task.exception()
-        if error is not None:
-            return CheckResult(Status.FAIL, describe_exception(error, runtime.spec.secrets))
-        return task.result()
+
+def _cut(runtime: CheckRuntime, limit: float | None) -> CheckResult:
+    """The result of a run still going at the deadline (it goes on, and is kept for later)."""
+    unread = runtime.unread()
+    if unread is not None:
+        return unread  # a polled check's first reading is still to come: unknown, not failed
+    return CheckResult(Status.FAIL, f"deadline of {limit:g} s exceeded")
