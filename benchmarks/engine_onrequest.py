@@ -23,12 +23,16 @@ import pstats
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import uvloop
 
 from healthprobe import Health, Status
 
 TIMEOUT = 5.0
 Case = Callable[[], Awaitable[object]]
+Rows = list[tuple[str, float, float]]  # label, engine µs, floor µs
 
 
 async def trivial() -> bool:
@@ -83,7 +87,7 @@ async def per_call(case: Case, calls: int) -> float:
     return (time.perf_counter() - started) / calls * 1e6
 
 
-async def measure(rounds: int, calls: int) -> list[tuple[str, float, float]]:
+async def measure(rounds: int, calls: int) -> Rows:
     rows = []
     cases = [(f"{n} async", *async_cases(n)) for n in (1, 3, 10)]
     cases.append(("1 sync", *sync_cases()))
@@ -100,12 +104,10 @@ async def measure(rounds: int, calls: int) -> list[tuple[str, float, float]]:
     return rows
 
 
-def run_loop(kind: str, coro: Awaitable[list[tuple[str, float, float]]]) -> list[tuple[str, float, float]]:
+def run_loop(kind: str, coro: Coroutine[Any, Any, Rows]) -> Rows:
     if kind == "uvloop":
-        import uvloop
-
-        return uvloop.run(coro)  # type: ignore[arg-type]
-    return asyncio.run(coro)  # type: ignore[arg-type]
+        return uvloop.run(coro)
+    return asyncio.run(coro)
 
 
 def profile(n: int, calls: int) -> None:
@@ -127,7 +129,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--loops", default="asyncio,uvloop")
-    parser.add_argument("--profile", type=int, default=None, help="profile N async checks (0: sync)")
+    parser.add_argument(
+        "--profile", type=int, default=None, help="profile N async checks (0: sync)"
+    )
     args = parser.parse_args()
     if args.profile is not None:
         profile(args.profile, args.calls * 5)

@@ -321,7 +321,9 @@ class Health(BlockingTwins, PushedChecks):
             # or cut by the deadline leaves them running for the others.
             await wait_all(loop, [run for _, run in runs], limit)
             for runtime, run in runs:
-                results[runtime.name] = run.result if run.result is not None else _cut(runtime, limit)
+                results[runtime.name] = (
+                    run.result if run.result is not None else _cut(runtime, limit)
+                )
         return self._reports.assemble(
             probe,
             memo=selection,
@@ -379,6 +381,8 @@ class Health(BlockingTwins, PushedChecks):
         if self._shared is not None:
             await self._shared.stop()
         await self._poller.stop()
+        for runtime in self._runtimes.values():
+            runtime.abandon_calls()  # an abandoned check may honour a second cancellation
         for runtime in self._runtimes.values():
             await runtime.aclose()
 

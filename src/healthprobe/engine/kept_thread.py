@@ -14,10 +14,12 @@ of it: :meth:`KeptThread.forget` drops it, and the child starts its own.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["KeptThread"]
 
@@ -31,10 +33,9 @@ def _serve(jobs: queue.SimpleQueue[Job | None]) -> None:
         job = jobs.get()
         if job is None:
             return
-        try:
+        # Jobs report their own outcome; whatever escapes one must not end the thread.
+        with contextlib.suppress(BaseException):
             job()
-        except BaseException:  # noqa: S110 - jobs report their own outcome; the thread must live on
-            pass
         del job  # drop the job (and what it holds) before blocking again
 
 
@@ -45,7 +46,7 @@ class KeptThread:
         self.name = name
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     @property
     def alive(self) -> bool:

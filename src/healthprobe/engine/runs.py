@@ -24,6 +24,7 @@ wait through a :class:`Remote`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import inspect
 import time
@@ -50,12 +51,19 @@ class TaskCall:
     __slots__ = ("abandoned", "done", "runtime", "task")
 
     def __init__(
-        self, runtime: CheckRuntime, loop: asyncio.AbstractEventLoop, awaitable: Awaitable[Any]
+        self,
+        runtime: CheckRuntime,
+        loop: asyncio.AbstractEventLoop,
+        awaitable: Awaitable[Any] | None = None,
     ) -> None:
+        """Call the (async) check in a new task, or drive ``awaitable`` a sync check returned."""
         self.runtime = runtime
         self.done = False
         self.abandoned = False  # cancelled by a timeout; may not have stopped
         self.task = loop.create_task(self._drive(awaitable), name=runtime.task_name)
+        if awaitable is not None:
+            # Cancelled before its first step, the task never awaits it: close it then.
+            self.task.add_done_callback(lambda _: _discard(awaitable))
 
     def joinable(self, loop: asyncio.AbstractEventLoop) -> bool:
         """A busy call a run on ``loop`` may wait for (a task only on its own loop)."""
@@ -65,9 +73,11 @@ class TaskCall:
         self.abandoned = True
         self.task.cancel()
 
-    async def _drive(self, awaitable: Awaitable[Any]) -> None:
+    async def _drive(self, awaitable: Awaitable[Any] | None) -> None:
         try:
-            value = await awaitable
+            # The check is called inside the task, so that a task cancelled
+            # before its first step leaves no coroutine that was never awaited.
+            value = await (self.runtime.spec.call() if awaitable is None else awaitable)
         except asyncio.CancelledError:
             self.done = True
             self.runtime.call_ended(self, CANCELLED, None)
@@ -134,7 +144,7 @@ class Run:
             watchers.append(watcher)
 
     def begin(self) -> None:
-        """Start: wait for the busy call set as ``call`` (one an earlier run abandoned), or call anew."""
+        """Start: wait for the busy ``call`` an earlier run abandoned, if set; else call anew."""
         self.timer = self.loop.call_at(self.started + self.runtime.spec.timeout, self.expire)
         if self.call is None:
             self._call_anew()
@@ -142,18 +152,13 @@ class Run:
     def _call_anew(self) -> None:
         runtime = self.runtime
         if runtime.worker is not None:  # a sync check: its kept thread
-            call: Call = ThreadCall(runtime)
-            self.call = runtime.last_call = call
-            runtime.worker.submit(call)
+            thread_call = ThreadCall(runtime)
+            self.call = runtime.last_call = thread_call
+            runtime.worker.submit(thread_call)
             return
-        try:
-            awaitable = runtime.spec.call()
-        except Exception as exc:
-            self.finish(runtime.failure(exc))
-            return
-        self._await(awaitable)
+        self._await(None)
 
-    def _await(self, awaitable: Awaitable[Any]) -> None:
+    def _await(self, awaitable: Awaitable[Any] | None) -> None:
         self.call = self.runtime.last_call = TaskCall(self.runtime, self.loop, awaitable)
 
     def expire(self) -> None:
@@ -163,7 +168,9 @@ class Run:
         if self.call is not None:
             self.call.abandon()
         note = " (the previous run is still in progress)" if self.joined else ""
-        self.finish(CheckResult(Status.FAIL, f"timed out after {self.runtime.spec.timeout:g} s{note}"))
+        self.finish(
+            CheckResult(Status.FAIL, f"timed out after {self.runtime.spec.timeout:g} s{note}")
+        )
 
     def settle(self, call: Call, how: int, payload: Any) -> None:
         """``call`` ended (on this loop): read its outcome, unless this run is already over."""
@@ -219,10 +226,9 @@ class Remote:
 
     def from_run(self, run: Run) -> None:
         """Called on the run's loop once it has its reading."""
-        try:
+        # RuntimeError: this caller's loop is closed, nobody waits any more.
+        with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self._resolve, run.result)
-        except RuntimeError:  # this caller's loop is closed: nobody waits any more
-            pass
 
     def _give_up(self, timeout: float) -> None:
         self._resolve(CheckResult(Status.FAIL, f"timed out after {timeout:g} s"))
@@ -279,3 +285,8 @@ async def wait_all(
         if timer is not None:
             timer.cancel()
 
+
+def _discard(awaitable: Awaitable[Any]) -> None:
+    """Close a coroutine that will never be awaited (no RuntimeWarning); others are left."""
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()

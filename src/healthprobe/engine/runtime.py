@@ -49,6 +49,7 @@ __all__ = ["Changes", "CheckRuntime", "Reading"]
 
 logger = logging.getLogger("healthprobe")
 
+
 class Reading(NamedTuple):
     """One new reading of one check, as handed to result listeners.
 
@@ -354,6 +355,13 @@ class CheckRuntime:
         if isinstance(call, TaskCall) and not call.done:
             call.abandon()
 
+    @property
+    def closable(self) -> bool:
+        """True when the check is an object with ``aclose()`` or ``close()``."""
+        target = self.spec.target
+        closer = getattr(target, "aclose", None) or getattr(target, "close", None)
+        return callable(closer) and not inspect.isfunction(target)
+
     async def aclose(self) -> None:
         """Close what the check opened: its ``aclose()`` or ``close()``, if it has one.
 
@@ -413,5 +421,3 @@ class CheckRuntime:
         if self.worker is not None:
             self.worker.forget()
         self._lock = threading.Lock()
-
-
