@@ -29,20 +29,35 @@ import contextvars
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .interpret import interpret
 from .result import CheckResult
 from .status import Status
 
 if TYPE_CHECKING:
-    from .runtime import CheckRuntime
+    from .kept_thread import KeptThread
+    from .spec import CheckSpec
 
 __all__ = ["Remote", "Run", "TaskCall", "ThreadCall", "wait_all"]
 
 # How a call ended: with a value, an exception, or cancelled.
 VALUE, ERROR, CANCELLED = 0, 1, 2
 Watcher = Callable[[], None]
+
+
+class CheckRuntime(Protocol):
+    """What a run needs of the check it runs (``runtime.CheckRuntime`` provides it)."""
+
+    spec: CheckSpec
+    task_name: str
+    worker: KeptThread | None
+    last_call: TaskCall | ThreadCall | None
+
+    def call_ended(self, call: TaskCall, how: int, payload: Any) -> None: ...
+    def thread_call_ended(self, call: ThreadCall, how: int, payload: Any) -> None: ...
+    def store(self, run: Run, reading: CheckResult, latency: float) -> list[Watcher]: ...
+    def failure(self, error: BaseException) -> CheckResult: ...
 
 
 class TaskCall:
