@@ -6,6 +6,7 @@ Issues 17.6-17.8, 13.11 and 14.1: each test here failed on ``eda6039``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import threading
@@ -51,7 +52,7 @@ async def test_thirty_probes_of_a_check_that_swallows_cancellation_leave_one_tas
     for _ in range(30):
         report = await health.arun()
         outputs.append(report.checks["stubborn"].result.output)
-        assert len(stubborn_tasks("stubborn")) <= 1
+        assert len(stubborn_tasks("stubborn")) <= 1  # 30 on eda6039
     assert calls == 1  # one call of the check for 30 runs...
     assert health.executions("stubborn") == 30  # ...which each gave a reading
     assert outputs[0] == "timed out after 0.1 s"
@@ -134,16 +135,15 @@ def test_stop_is_bounded_and_quiet_when_a_check_swallows_its_cancellation(
     started = time.monotonic()
     report = health.run()
     assert report.checks["stubborn"].result.output == "timed out after 0.5 s"
+    engine = health._bridge.engine
+    assert engine is not None
     health.stop()  # raised TimeoutError after 5 s on eda6039
     assert time.monotonic() - started < 0.5 + 1.5
     release.set()
-    # The engine loop ends by itself once the abandoned call does.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(
-        t.name == "healthprobe-engine" for t in threading.enumerate()
-    ):
-        time.sleep(0.02)
-    assert not [t for t in threading.enumerate() if t.name == "healthprobe-engine"]
+    # The engine loop ends (and closes) by itself once the abandoned call does.
+    engine.thread.join(5)
+    assert not engine.thread.is_alive()
+    assert engine.loop.is_closed()
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert noisy == []
 
@@ -344,3 +344,24 @@ def test_a_forked_child_starts_its_own_kept_thread() -> None:
     assert os.WEXITSTATUS(status) == 0
     assert out[0] == "pass"  # the child did not wait on the parent's (absent) thread
     health.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_reading_is_a_complete_check_result() -> None:
+    # The engine fills a reading's fields directly (see CheckRuntime._finish):
+    # it must be the result the dataclass's own constructor would make.
+    health = Health()
+    health.add(
+        lambda: CheckResult.warned("slow", details={"ms": 9}, observed_value=9, observed_unit="ms"),
+        name="full",
+        component_type="datastore",
+    )
+    result = (await health.arun()).checks["full"].result
+    fields = {f.name for f in dataclasses.fields(CheckResult)}
+    assert set(vars(result)) == fields
+    assert result == CheckResult(**{name: getattr(result, name) for name in fields})
+    assert (result.status, result.output, result.details) == (Status.WARN, "slow", {"ms": 9})
+    assert (result.observed_value, result.observed_unit) == (9, "ms")
+    assert result.component_type == "datastore"
+    assert result.latency is not None
+    assert result.time is not None

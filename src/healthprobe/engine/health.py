@@ -19,7 +19,7 @@ from .lifecycle import Lifecycle
 from .poller import Poller
 from .report import Report
 from .result import CheckResult
-from .runs import Waitable, wait_all
+from .runs import Waitable, watch_all
 from .runtime import Changes, CheckRuntime, Reading
 from .served import Selection, ServedReports, unique
 from .shared import SharedReadings, shared_directory
@@ -319,7 +319,14 @@ class Health(BlockingTwins, PushedChecks):
             limit = deadline if deadline is not None else self.deadline
             # The runs are shared: a caller cancelled here (a client gone)
             # or cut by the deadline leaves them running for the others.
-            await wait_all(loop, [run for _, run in runs], limit)
+            waiting = watch_all(loop, [run for _, run in runs], limit)
+            if waiting is not None:
+                waiter, timer = waiting
+                try:
+                    await waiter
+                finally:
+                    if timer is not None:
+                        timer.cancel()
             for runtime, run in runs:
                 results[runtime.name] = (
                     run.result if run.result is not None else _cut(runtime, limit)

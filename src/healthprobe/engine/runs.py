@@ -39,11 +39,12 @@ if TYPE_CHECKING:
     from .kept_thread import KeptThread
     from .spec import CheckSpec
 
-__all__ = ["Remote", "Run", "TaskCall", "ThreadCall", "wait_all"]
+__all__ = ["Remote", "Run", "TaskCall", "ThreadCall", "watch_all"]
 
 # How a call ended: with a value, an exception, or cancelled.
 VALUE, ERROR, CANCELLED = 0, 1, 2
 Watcher = Callable[[], None]
+_PASSED = CheckResult(Status.PASS)  # what None and True mean (the runtime copies it)
 
 
 class CheckRuntime(Protocol):
@@ -193,12 +194,14 @@ class Run:
             return
         runtime = self.runtime
         if how == VALUE:
-            if inspect.isawaitable(payload):
+            if payload is True or payload is None:
+                self.finish(_PASSED)  # the common answer, read without interpret()
+            elif isinstance(call, ThreadCall) and inspect.isawaitable(payload):
                 # A sync callable that returned an awaitable (a lambda around an
                 # async call): awaited in the time that is left, never dropped.
                 self._await(payload)
-                return
-            self.finish(interpret(payload))
+            else:
+                self.finish(interpret(payload))
         elif how == ERROR:
             self.finish(runtime.failure(payload))
         elif call.abandoned:
@@ -278,28 +281,26 @@ class _Countdown:
             self.waiter.set_result(None)
 
 
-async def wait_all(
+def watch_all(
     loop: asyncio.AbstractEventLoop, runs: list[Waitable], limit: float | None
-) -> None:
-    """Wait until every run has its reading, or ``limit`` seconds (None: no limit).
+) -> tuple[asyncio.Future[None], asyncio.TimerHandle | None] | None:
+    """A future done once every run has its reading, or after ``limit`` seconds (None: never).
 
-    Shielding comes for free: a caller that is cancelled (a client that went
-    away) stops waiting, and the runs go on for the other callers.
+    Returns None when every run has its reading already; else the future
+    and the timer to cancel after it (a plain function, not a coroutine:
+    this is on every probe's path).  Shielding comes for free: a caller
+    that is cancelled while awaiting the future (a client that went away)
+    stops waiting, and the runs go on for the other callers.
     """
     pending = [run for run in runs if run.result is None]
     if not pending:
-        return
+        return None
     waiter: asyncio.Future[None] = loop.create_future()
     countdown = _Countdown(waiter, len(pending))
     for run in pending:
         run.watch(countdown.one_done)
     timer = loop.call_later(limit, countdown.release) if limit is not None else None
-    try:
-        await waiter
-    finally:
-        if timer is not None:
-            timer.cancel()
-
+    return waiter, timer
 
 def _discard(awaitable: Awaitable[Any]) -> None:
     """Close a coroutine that will never be awaited (no RuntimeWarning); others are left."""

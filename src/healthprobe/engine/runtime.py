@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from .kept_thread import KeptThread
 from .report import CheckReport
 from .result import CheckResult
-from .runs import Call, Remote, Run, TaskCall, ThreadCall, Waitable, wait_all
+from .runs import Call, Remote, Run, TaskCall, ThreadCall, Waitable, watch_all
 from .sanitize import describe_exception, sanitize, sanitize_details
 from .spec import CallKind, CheckSpec
 from .status import Status
@@ -256,7 +256,9 @@ class CheckRuntime:
         outcome = self.start(loop, math.inf)
         if isinstance(outcome, CheckResult):
             return outcome
-        await wait_all(loop, [outcome], None)
+        waiting = watch_all(loop, [outcome], None)
+        if waiting is not None:
+            await waiting[0]
         assert outcome.result is not None  # a run always ends by its timeout
         return outcome.result
 
@@ -331,21 +333,23 @@ class CheckRuntime:
     def _finish(self, reading: CheckResult, latency: float) -> CheckResult:
         secrets = self.spec.secrets
         value = reading.observed_value
-        # The constructor, not dataclasses.replace(): this runs once per reading.
-        return CheckResult(
-            reading.status,
-            sanitize(reading.output, secrets) if reading.output else "",
-            sanitize_details(reading.details, secrets) if reading.details else {},
-            sanitize(value, secrets) if isinstance(value, str) else value,
-            (
-                sanitize(reading.observed_unit, secrets, max_length=50)
-                if reading.observed_unit
-                else None
-            ),
-            reading.component_type or self.spec.component_type,
-            latency,
-            dt.datetime.now(dt.timezone.utc),
+        unit = reading.observed_unit
+        # This runs once per reading, on the probe's path: the frozen
+        # dataclass's __init__ (one object.__setattr__ per field) costs
+        # six times filling the instance's __dict__ directly, which is what
+        # __init__ would leave there (CheckResult has no __post_init__).
+        finished = object.__new__(CheckResult)
+        finished.__dict__.update(
+            status=reading.status,
+            output=sanitize(reading.output, secrets) if reading.output else "",
+            details=sanitize_details(reading.details, secrets) if reading.details else {},
+            observed_value=sanitize(value, secrets) if isinstance(value, str) else value,
+            observed_unit=sanitize(unit, secrets, max_length=50) if unit else None,
+            component_type=reading.component_type or self.spec.component_type,
+            latency=latency,
+            time=dt.datetime.now(dt.timezone.utc),
         )
+        return finished
 
     # -- closing and forking ------------------------------------------------
 
