@@ -14,14 +14,17 @@ import time
 
 import pytest
 
-from healthprobe import CheckResult, Health, Status
+from healthprobe import CheckResult, Health, Report, Status
+from healthprobe.engine.report import CheckReport
 
 pytestmark = pytest.mark.timeout(60)
 
 
 def stubborn_tasks(name: str) -> list[asyncio.Task[object]]:
     """The live tasks running check ``name`` on this loop."""
-    return [t for t in asyncio.all_tasks() if t.get_name() == f"healthprobe:{name}" and not t.done()]
+    return [
+        t for t in asyncio.all_tasks() if t.get_name() == f"healthprobe:{name}" and not t.done()
+    ]
 
 
 def threads_named(name: str) -> list[threading.Thread]:
@@ -348,15 +351,20 @@ def test_a_forked_child_starts_its_own_kept_thread() -> None:
 
 @pytest.mark.asyncio
 async def test_a_reading_is_a_complete_check_result() -> None:
-    # The engine fills a reading's fields directly (see CheckRuntime._finish):
-    # it must be the result the dataclass's own constructor would make.
+    # The engine fills readings, entries and reports directly (runtime.built):
+    # each must be what the dataclass's own constructor would make.
     health = Health()
     health.add(
         lambda: CheckResult.warned("slow", details={"ms": 9}, observed_value=9, observed_unit="ms"),
         name="full",
         component_type="datastore",
     )
-    result = (await health.arun()).checks["full"].result
+    report = await health.arun()
+    for made, cls in ((report, Report), (report.checks["full"], CheckReport)):
+        names = {f.name for f in dataclasses.fields(cls)}
+        assert set(vars(made)) == names
+        assert made == cls(**{name: getattr(made, name) for name in names})
+    result = report.checks["full"].result
     fields = {f.name for f in dataclasses.fields(CheckResult)}
     assert set(vars(result)) == fields
     assert result == CheckResult(**{name: getattr(result, name) for name in fields})

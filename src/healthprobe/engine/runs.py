@@ -302,6 +302,7 @@ def watch_all(
     timer = loop.call_later(limit, countdown.release) if limit is not None else None
     return waiter, timer
 
+
 def _discard(awaitable: Awaitable[Any]) -> None:
     """Close a coroutine that will never be awaited (no RuntimeWarning); others are left."""
     if inspect.iscoroutine(awaitable):
