@@ -1,4 +1,4 @@
-"""A Django project of its own (settings are process-wide) whose check uses ``django.db.connection``.
+"""A Django project of its own (settings are process-wide), checked on ``django.db.connection``.
 
 Run as a script by ``test_django_kept_thread.py``: it configures Django
 against the machine's PostgreSQL, runs the documented Django check
@@ -37,7 +37,7 @@ def main(application_name: str, runs: int) -> None:
         USE_TZ=True,
     )
     django.setup()
-    from django.db import connection  # noqa: PLC0415 - only after settings are configured
+    from django.db import connection
 
     health = Health()
 
