@@ -54,6 +54,7 @@ class CheckRuntime(Protocol):
     task_name: str
     worker: KeptThread | None
     last_call: TaskCall | ThreadCall | None
+    current_run: Run | None
 
     def call_ended(self, call: TaskCall, how: int, payload: Any) -> None: ...
     def thread_call_ended(self, call: ThreadCall, how: int, payload: Any) -> None: ...
@@ -103,7 +104,9 @@ class TaskCall:
             self.runtime.call_ended(self, ERROR, exc)
             return
         self.done = True
-        self.runtime.call_ended(self, VALUE, value)
+        run = self.runtime.current_run  # call_ended(), inline on the common path
+        if run is not None and run.call is self:
+            run.settle(self, VALUE, value)
 
 
 class ThreadCall:
@@ -161,9 +164,13 @@ class Run:
 
     def begin(self) -> None:
         """Start: wait for the busy ``call`` an earlier run abandoned, if set; else call anew."""
-        self.timer = self.loop.call_at(self.started + self.runtime.spec.timeout, self.expire)
+        runtime = self.runtime
+        self.timer = self.loop.call_at(self.started + runtime.spec.timeout, self.expire)
         if self.call is None:
-            self._call_anew()
+            if runtime.worker is None:  # the common case, inline: an async check's task
+                self.call = runtime.last_call = TaskCall(runtime, self.loop)
+            else:
+                self._call_anew()
 
     def _call_anew(self) -> None:
         runtime = self.runtime

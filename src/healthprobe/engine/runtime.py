@@ -134,10 +134,13 @@ class CheckRuntime:
         self.executions = 0  # how many runs (readings) there were
         self.opened = False  # ran since its resources were last closed
         self._lock = threading.Lock()
-        self._damper = Damper(spec.failure_threshold, spec.success_threshold)
+        damped = spec.failure_threshold > 1 or spec.success_threshold > 1
+        # With both thresholds at 1 a damper reports every reading as it is: none then.
+        self._damper = Damper(spec.failure_threshold, spec.success_threshold) if damped else None
         self._last: CheckResult | None = None
         self._last_at = 0.0  # time.monotonic() of the last reading
-        self._run: Run | None = None  # the run in flight, on its loop
+        #: The run in flight, on its loop (set and cleared under the lock).
+        self.current_run: Run | None = None
         #: The last call of the check; while it is busy, the next run joins it.
         self.last_call: Call | None = None
         #: A sync check's one thread, reused from run to run.
@@ -241,7 +244,7 @@ class CheckRuntime:
             last = self._last
             if last is not None and self._last_at >= since:
                 return last
-            run = self._run
+            run = self.current_run
             if run is not None and run.loop.is_closed():
                 run = None  # its loop went away with it (see Remote)
             if run is not None:
@@ -250,7 +253,7 @@ class CheckRuntime:
                 remote = Remote(loop, self.spec.timeout)
                 run.watch(functools.partial(remote.from_run, run))
                 return remote
-            run = self._run = Run(self, loop)
+            run = self.current_run = Run(self, loop)
             self.executions += 1
             self.opened = True
             call = self.last_call
@@ -277,7 +280,7 @@ class CheckRuntime:
 
     def call_ended(self, call: TaskCall, how: int, payload: Any) -> None:
         """A task call ended, on its loop: the run waiting on it (if any) reads it."""
-        run = self._run
+        run = self.current_run
         if run is not None and run.call is call:
             run.settle(call, how, payload)
 
@@ -285,7 +288,7 @@ class CheckRuntime:
         """A thread call ended, in the kept thread: hand it to its run's loop."""
         with self._lock:
             call.done = True
-            run = self._run
+            run = self.current_run
             if run is None or run.call is not call:
                 run = None
         if run is None:
@@ -306,12 +309,12 @@ class CheckRuntime:
         """
         reading = self._finish(reading, latency)
         with self._lock:
-            reported = self._damper.feed(reading)
+            reported = reading if self._damper is None else self._damper.feed(reading)
             previous = self._last
             self._last, self._last_at = reported, time.monotonic()
             run.result = reported
-            if self._run is run:
-                self._run = None
+            if self.current_run is run:
+                self.current_run = None
             watchers, run.watchers = run.watchers or [], None
         self._changes.bump()
         if self._listeners:
@@ -347,8 +350,8 @@ class CheckRuntime:
         secrets = self.spec.secrets
         value = reading.observed_value
         unit = reading.observed_unit
-        return built(
-            CheckResult,
+        finished = object.__new__(CheckResult)  # built(), inline: once per reading
+        finished.__dict__.update(
             status=reading.status,
             output=sanitize(reading.output, secrets) if reading.output else "",
             details=sanitize_details(reading.details, secrets) if reading.details else {},
@@ -358,6 +361,7 @@ class CheckRuntime:
             latency=latency,
             time=dt.datetime.now(dt.timezone.utc),
         )
+        return finished
 
     # -- closing and forking ------------------------------------------------
 
@@ -428,7 +432,7 @@ class CheckRuntime:
     def forget_threads(self) -> None:
         """After a fork: drop the run in flight, the busy call and the kept thread of the parent."""
         self._polling = False  # the owner bumps the changes counter after every runtime
-        self._run = None
+        self.current_run = None
         self.last_call = None
         if self.worker is not None:
             self.worker.forget()
