@@ -20,7 +20,7 @@ from .poller import Poller
 from .report import Report
 from .result import CheckResult
 from .runs import Waitable, watch_all
-from .runtime import Changes, CheckRuntime, Reading
+from .runtime import Changes, CheckRuntime, Reading, RunContext
 from .served import Selection, ServedReports, unique
 from .shared import SharedReadings, shared_directory
 from .spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
@@ -193,6 +193,10 @@ class Health(BlockingTwins, PushedChecks):
             if existing.lower() == spec.name.lower():
                 raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
         runtime = CheckRuntime(spec, self._listeners, self._changes, self._run_contexts)
+        if self._shared is not None and self._shared.shares(runtime):
+            # Polled once per host: its readings come from the shared directory,
+            # and it never runs on demand here, not even before the first one.
+            runtime.first_on_demand = False
         self._runtimes[spec.name] = runtime
         self._register_pushed(spec.name, check)
         self._members_memo.clear()

@@ -29,6 +29,7 @@ import contextvars
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .interpret import interpret
@@ -52,6 +53,7 @@ class CheckRuntime(Protocol):
 
     spec: CheckSpec
     task_name: str
+    run_contexts: list[Callable[[], AbstractContextManager[object]]]
     worker: KeptThread | None
     last_call: TaskCall | ThreadCall | None
     current_run: Run | None
@@ -82,6 +84,14 @@ class TaskCall:
             # Cancelled before its first step, the task never awaits it: close it then.
             self.task.add_done_callback(lambda _: _discard(awaitable))
 
+    async def _in_contexts(self, awaitable: Awaitable[Any] | None) -> Any:
+        # Entered in the check's own task, so the check sees the context
+        # variables they set; a factory that raises is the run's failure.
+        with contextlib.ExitStack() as stack:
+            for factory in tuple(self.runtime.run_contexts):
+                stack.enter_context(factory())
+            return await (self.runtime.spec.call() if awaitable is None else awaitable)
+
     def joinable(self, loop: asyncio.AbstractEventLoop) -> bool:
         """A busy call a run on ``loop`` may wait for (a task only on its own loop)."""
         return not self.done and self.task.get_loop() is loop
@@ -91,10 +101,14 @@ class TaskCall:
         self.task.cancel()
 
     async def _drive(self, awaitable: Awaitable[Any] | None) -> None:
+        runtime = self.runtime
         try:
-            # The check is called inside the task, so that a task cancelled
-            # before its first step leaves no coroutine that was never awaited.
-            value = await (self.runtime.spec.call() if awaitable is None else awaitable)
+            if runtime.run_contexts:
+                value = await self._in_contexts(awaitable)
+            else:
+                # The check is called inside the task, so that a task cancelled
+                # before its first step leaves no coroutine that was never awaited.
+                value = await (runtime.spec.call() if awaitable is None else awaitable)
         except asyncio.CancelledError:
             self.done = True
             self.runtime.call_ended(self, CANCELLED, None)
@@ -129,11 +143,22 @@ class ThreadCall:
 
     def __call__(self) -> None:  # in the kept thread
         try:
-            value = self.context.run(self.runtime.spec.call)
+            value = self.context.run(self._call)
         except BaseException as exc:  # reported as the check's failure
             self.runtime.thread_call_ended(self, ERROR, exc)
         else:
             self.runtime.thread_call_ended(self, VALUE, value)
+
+    def _call(self) -> Any:
+        runtime = self.runtime
+        if not runtime.run_contexts:
+            return runtime.spec.call()
+        # Entered here, in the thread and in the copied context, around the
+        # call: the check sees what they set; a factory that raises fails it.
+        with contextlib.ExitStack() as stack:
+            for factory in tuple(runtime.run_contexts):
+                stack.enter_context(factory())
+            return runtime.spec.call()
 
 
 Call = TaskCall | ThreadCall

@@ -31,7 +31,8 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .kept_thread import KeptThread
 from .report import CheckReport
@@ -42,7 +43,10 @@ from .spec import CallKind, CheckSpec
 from .status import Status
 from .thresholds import Damper
 
-__all__ = ["Changes", "CheckRuntime", "Reading", "built"]
+if TYPE_CHECKING:
+    from .shared_record import HostRecord
+
+__all__ = ["Changes", "CheckRuntime", "Reading", "RunContext", "built"]
 
 logger = logging.getLogger("healthprobe")
 F = TypeVar("F")
@@ -128,11 +132,15 @@ class CheckRuntime:
             Status.UNKNOWN, "no result yet", component_type=spec.component_type
         )
         self._listeners = listeners if listeners is not None else []
-        self._run_contexts = run_contexts if run_contexts is not None else []
+        #: Context managers every run is entered in (``Health.add_run_context``).
+        self.run_contexts = run_contexts if run_contexts is not None else []
         self._changes = changes if changes is not None else Changes()
         self._polling = False
         self.executions = 0  # how many runs (readings) there were
         self.opened = False  # ran since its resources were last closed
+        #: Whether a probe runs it before a polled check's first reading (13.11);
+        #: False for a check polled once per host (``engine/shared.py``).
+        self.first_on_demand = True
         self._lock = threading.Lock()
         damped = spec.failure_threshold > 1 or spec.success_threshold > 1
         # With both thresholds at 1 a damper reports every reading as it is: none then.
@@ -202,6 +210,8 @@ class CheckRuntime:
         with self._lock:
             last, at = self._last, self._last_at
         if last is None:
+            if self._polling and not self.first_on_demand:
+                return self._no_result, math.inf  # until the first reading lands
             return None, now
         if self._polling:
             return self._aged(last, at, now)
@@ -335,7 +345,8 @@ class CheckRuntime:
         with self._lock:
             previous = self._last
             self._last, self._last_at = result, at
-            self._damper.settle(result)  # a takeover goes on from the host's state
+            if self._damper is not None:
+                self._damper.settle(result)  # a takeover goes on from the host's state
         self._changes.bump()
         self._notify(Reading(self.name, self.spec.critical, previous, result, host))
 
