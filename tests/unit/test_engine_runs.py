@@ -199,23 +199,23 @@ def test_a_cache_ttl_allows_one_run_per_window_under_concurrent_arun_and_run() -
 
 
 @pytest.mark.asyncio
-async def test_a_caller_that_looked_before_a_reading_landed_is_served_that_reading() -> None:
-    # The race of issue 17.8: a caller finds no reading it can serve, then the
-    # run in flight stores one before the caller's own run would start.
+async def test_a_run_from_a_thread_joins_the_run_in_flight_on_the_apps_loop() -> None:
+    # health.run() from a thread runs on the engine loop, arun() on the app's:
+    # two loops, still one run of the check (two on eda6039).
     health = Health()
-    gate = asyncio.Event()
 
     @health.check(cache_ttl=30)
     async def cached() -> bool:
-        await gate.wait()
+        await asyncio.sleep(0.2)
         return True
 
-    first = asyncio.ensure_future(health.arun())
-    await asyncio.sleep(0.01)  # the first run is in flight
-    gate.set()
-    later = [asyncio.ensure_future(health.arun()) for _ in range(50)]
-    await asyncio.gather(first, *later)
+    in_flight = asyncio.ensure_future(health.arun())
+    await asyncio.sleep(0.05)  # the app loop's run is in flight
+    from_threads = await asyncio.gather(*(asyncio.to_thread(health.run) for _ in range(4)))
+    assert {r.status for r in from_threads} == {Status.PASS}
+    assert (await in_flight).status is Status.PASS
     assert health.executions("cached") == 1
+    await asyncio.to_thread(health.stop)
 
 
 # -- 13.11: a polled check's first probe -----------------------------------------------
