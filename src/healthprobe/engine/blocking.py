@@ -25,6 +25,7 @@ from collections.abc import Coroutine, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from .closing import closable, close_check
 from .poller import Poller
 from .served import unique
 
@@ -273,13 +274,13 @@ class BlockingTwins:
         Skipped when that loop runs in the forking thread itself (it cannot
         be waited for from there).
         """
-        runtimes = [rt for rt in self._runtimes.values() if rt.opened and rt.closable]
+        runtimes = [rt for rt in self._runtimes.values() if rt.opened and closable(rt)]
         if not runtimes:
             return
         bound = max(rt.spec.timeout for rt in runtimes) + 1.0
 
         async def close_all() -> None:
-            await asyncio.gather(*(rt.aclose() for rt in runtimes))
+            await asyncio.gather(*(close_check(rt) for rt in runtimes))
 
         loop = self._poller.loop
         if loop is None or not loop.is_running():

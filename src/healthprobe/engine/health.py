@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from .blocking import BlockingTwins, LoopBridge, forget_threads_after_fork
+from .closing import abandon_calls, close_check
 from .errors import ConfigurationError, UnknownCheckError, UnknownProbeError
 from .heartbeat import PushedChecks, PushedStatus
 from .lifecycle import Lifecycle
@@ -393,9 +394,9 @@ class Health(BlockingTwins, PushedChecks):
             await self._shared.stop()
         await self._poller.stop()
         for runtime in self._runtimes.values():
-            runtime.abandon_calls()  # an abandoned check may honour a second cancellation
+            abandon_calls(runtime)  # an abandoned check may honour a second cancellation
         for runtime in self._runtimes.values():
-            await runtime.aclose()
+            await close_check(runtime)
 
     async def __aenter__(self) -> Health:
         await self.astart()

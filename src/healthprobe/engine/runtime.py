@@ -21,7 +21,6 @@ calls the check within its timeout is in ``runs``.  Every decision about
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import datetime as dt
 import functools
@@ -375,70 +374,6 @@ class CheckRuntime:
         return finished
 
     # -- closing and forking ------------------------------------------------
-
-    def abandon_calls(self) -> None:
-        """Cancel a busy task call once more (stopping): it may honour this one."""
-        call = self.last_call
-        if isinstance(call, TaskCall) and not call.done:
-            call.abandon()
-
-    @property
-    def closable(self) -> bool:
-        """True when the check is an object with ``aclose()`` or ``close()``."""
-        target = self.spec.target
-        closer = getattr(target, "aclose", None) or getattr(target, "close", None)
-        return callable(closer) and not inspect.isfunction(target)
-
-    async def aclose(self) -> None:
-        """Close what the check opened: its ``aclose()`` or ``close()``, if it has one.
-
-        Bounded by the check's timeout; a sync ``close()`` runs in the
-        check's kept thread (thread-local resources are closed where they
-        were opened), or in a thread of its own while that one is stuck.  A
-        failure is logged, sanitized, and ignored.  The kept thread ends
-        after it (a later run starts a new one).
-        """
-        self.opened = False
-        target = self.spec.target
-        closer = getattr(target, "aclose", None) or getattr(target, "close", None)
-        if callable(closer) and not inspect.isfunction(target):
-            try:
-                await self._close_with(closer)
-            except Exception as exc:
-                logger.warning(
-                    "healthprobe: closing check %s failed: %s",
-                    self.name,
-                    describe_exception(exc, self.spec.secrets),
-                )
-        if self.worker is not None and not self._thread_busy():
-            self.worker.close()
-
-    async def _close_with(self, closer: Callable[[], Any]) -> None:
-        timeout = self.spec.timeout
-        if inspect.iscoroutinefunction(closer):
-            await asyncio.wait_for(closer(), timeout)
-            return
-        if self.worker is not None and self.worker.alive and not self._thread_busy():
-            future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-
-            def job() -> None:
-                if not future.set_running_or_notify_cancel():
-                    return
-                try:
-                    future.set_result(closer())
-                except BaseException as exc:  # reported by the awaiting side
-                    future.set_exception(exc)
-
-            self.worker.submit(job)
-            outcome = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
-        else:
-            outcome = await asyncio.wait_for(asyncio.to_thread(closer), timeout)
-        if inspect.isawaitable(outcome):
-            await asyncio.wait_for(outcome, timeout)
-
-    def _thread_busy(self) -> bool:
-        call = self.last_call
-        return isinstance(call, ThreadCall) and not call.done
 
     def forget_threads(self) -> None:
         """After a fork: drop the run in flight, the busy call and the kept thread of the parent."""
