@@ -10,6 +10,8 @@ import dataclasses
 import itertools
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -374,3 +376,29 @@ async def test_a_reading_is_a_complete_check_result() -> None:
     assert result.component_type == "datastore"
     assert result.latency is not None
     assert result.time is not None
+
+
+@pytest.mark.timeout(30)
+def test_a_hung_sync_check_does_not_keep_the_process_alive() -> None:
+    # The kept thread is a daemon: a process whose check hangs still exits.
+    script = (
+        "import time\n"
+        "from healthprobe import Health\n"
+        "health = Health()\n"
+        "health.add(lambda: time.sleep(1000), name='hung', timeout=0.2)\n"
+        "print(health.run().checks['hung'].result.output, flush=True)\n"
+    )
+    src = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+    env = {**os.environ, "PYTHONPATH": os.path.abspath(src)}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "timed out after 0.2 s"
+    assert time.monotonic() - started < 10
