@@ -316,7 +316,10 @@ class CheckRuntime:
         The reading is stored, and the run taken off, under one lock, before
         anyone is woken: a caller that looks after that finds the reading.
         """
-        reading = self._finish(reading, latency)
+        try:
+            reading = self._finish(reading, latency)
+        except Exception as exc:  # a bug in healthprobe itself: still a reading, never a hang
+            reading = self._finish(CheckResult(Status.FAIL, describe_exception(exc)), latency)
         with self._lock:
             reported = reading if self._damper is None else self._damper.feed(reading)
             previous = self._last
