@@ -192,10 +192,13 @@ class Run:
         runtime = self.runtime
         self.timer = self.loop.call_at(self.started + runtime.spec.timeout, self.expire)
         if self.call is None:
-            if runtime.worker is None:  # the common case, inline: an async check's task
-                self.call = runtime.last_call = TaskCall(runtime, self.loop)
-            else:
-                self._call_anew()
+            try:
+                if runtime.worker is None:  # the common case, inline: an async check's task
+                    self.call = runtime.last_call = TaskCall(runtime, self.loop)
+                else:
+                    self._call_anew()
+            except Exception as exc:  # no thread could start, say: a reading, not a raise
+                self.finish(runtime.failure(exc))
 
     def _call_anew(self) -> None:
         runtime = self.runtime
