@@ -372,7 +372,13 @@ class CheckRuntime:
             observed_unit=sanitize(unit, secrets, max_length=50) if unit else None,
             component_type=reading.component_type or self.spec.component_type,
             latency=latency,
-            time=dt.datetime.now(dt.timezone.utc),
+            # A check that says when its reading was taken (a cached upstream
+            # figure) keeps that time; otherwise it is now.
+            time=(
+                taken
+                if isinstance(taken := reading.time, dt.datetime) and taken.tzinfo is not None
+                else dt.datetime.now(dt.timezone.utc)
+            ),
         )
         return finished
 
