@@ -206,7 +206,10 @@ def test_start_and_stop_poll_from_sync_code() -> None:
         threading.Event().wait(0.2)
         assert health.run().status is Status.PASS
         assert health.latest().status is Status.PASS
-    assert not any(t.name == "healthprobe-engine" and t.is_alive() for t in threading.enumerate())
+        engine = health._bridge.engine
+        assert engine is not None
+    # This instance's engine thread ended (other tests' instances may still have theirs).
+    assert not engine.thread.is_alive()
 
 
 @pytest.mark.asyncio
