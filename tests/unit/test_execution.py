@@ -121,7 +121,8 @@ async def test_a_blocking_sync_check_never_blocks_the_loop_nor_piles_up_threads(
         gate.set()
         await tick_task
     await asyncio.sleep(0.1)
-    assert len(healthprobe_threads()) <= before
+    # The check keeps its one thread for the next runs (issue 14.1), no more.
+    assert [t.name for t in healthprobe_threads()].count("healthprobe:blocking") == 1
 
 
 async def test_a_stuck_thread_that_finishes_in_time_gives_its_result() -> None:
@@ -266,10 +267,13 @@ async def test_polling_serves_the_latest_reading_and_stops_cleanly() -> None:
 
     await health.astart()
     try:
+        # Before the first poll, a probe runs the check on demand (issue 13.11)...
         early = await health.arun()
-        assert early.checks["flips"].result.output == "no result yet"
-        assert early.status is Status.UNKNOWN
-        assert health.executions("flips") == 0  # served, not run, while polling
+        assert early.status is Status.PASS
+        assert health.executions("flips") == 1
+        # ...and from then on it serves the reading instead of running it.
+        assert (await health.arun()) is early
+        assert health.executions("flips") == 1
         await asyncio.sleep(0.4)
         assert (await health.arun()).status is Status.PASS
         value["ok"] = False

@@ -140,19 +140,20 @@ async def test_starting_and_stopping_polling_changes_what_is_served() -> None:
         return True
 
     async with health:
-        # Polled, the first poll still far away: "no result yet", not a run.
-        waiting = await health.arun()
-        assert waiting.status is Status.UNKNOWN
-        assert await health.arun() is waiting
-        assert calls == 0
-    # Polling stopped: the check runs on demand instead of staying unknown.
-    on_demand = await health.arun()
-    assert on_demand.status is Status.PASS
+        # Polled, the first poll still far away: the first probe runs it on
+        # demand (no "no result yet" for a worker's first probe), then it is served.
+        first = await health.arun()
+        assert first.status is Status.PASS
+        assert await health.arun() is first
+        assert calls == 1
+    # Polling stopped: within its interval the reading is served as a cached one.
+    stopped = await health.arun()
+    assert stopped.checks["polled"].result is first.checks["polled"].result
     assert calls == 1
     async with health:
         # Polled again: the reading so far is served, nothing runs.
         again = await health.arun()
-        assert again.checks["polled"].result is on_demand.checks["polled"].result
+        assert again.checks["polled"].result is first.checks["polled"].result
         assert calls == 1
 
 

@@ -3,8 +3,10 @@
 Private: the public names live in :mod:`healthprobe`; nothing here is API.
 
 What it holds: the registry (``health``: :class:`Health`), how one check runs
-(``spec`` validates its options, ``runtime`` runs it with its timeout,
-single-flight, cache and staleness; ``interpret`` reads what it returned;
+(``spec`` validates its options, ``runtime`` keeps its readings, cache,
+staleness and single-flight, ``runs`` bounds one run by its timeout and joins
+abandoned calls, ``kept_thread`` is a sync check's one thread, ``closing``
+closes what it opened; ``interpret`` reads what it returned;
 ``thresholds`` damps flapping; ``sanitize`` scrubs what it said), background
 polling (``poller``), the reports it hands out (``served``, ``aggregate``,
 ``report``, ``result``, ``status``), the process lifecycle (``lifecycle``:

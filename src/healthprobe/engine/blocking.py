@@ -16,6 +16,8 @@ child must forget, so that it starts its own on first use.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import logging
 import os
 import threading
 import weakref
@@ -23,6 +25,7 @@ from collections.abc import Coroutine, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from .closing import closable, close_check
 from .poller import Poller
 from .served import unique
 
@@ -39,8 +42,13 @@ __all__ = [
     "refuse_inside_loop",
 ]
 
+logger = logging.getLogger("healthprobe")
 T = TypeVar("T")
 B = TypeVar("B", bound="BlockingTwins")
+
+
+#: Seconds a closing engine loop gives its cancelled tasks to end.
+CLOSE_GRACE = 0.25
 
 
 class EngineThread:
@@ -58,7 +66,16 @@ class EngineThread:
     def _main(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.call_soon(ready.set)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            # The loop is closed here, by its own thread, once it has stopped:
+            # either close() stopped it, or the last lingering task ended.
+            self.loop.close()
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
 
     def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         """Run ``coro`` on the engine loop and wait for its result."""
@@ -68,25 +85,45 @@ class EngineThread:
     def alive(self) -> bool:
         return self._thread.is_alive() and not self.loop.is_closed()
 
-    def close(self, timeout: float = 5.0) -> None:
-        """Cancel what is left on the loop, stop it and wait for the thread."""
+    def close(self, grace: float = CLOSE_GRACE) -> None:
+        """Cancel what is left on the loop, give it ``grace`` seconds, and end the loop.
+
+        Bounded and quiet: a task that swallows its cancellation (an
+        abandoned check) does not hold the caller.  The loop then keeps
+        running in its daemon thread until such tasks end by themselves, and
+        closes itself after them; at interpreter exit the daemon thread just
+        stops.  Nothing is raised, nothing is logged.
+        """
         if not self.alive:
             return
+        loop = self.loop
 
-        async def cancel_rest() -> None:
+        async def cancel_rest() -> bool:
             current = asyncio.current_task()
             rest = [t for t in asyncio.all_tasks() if t is not current]
             for task in rest:
                 task.cancel()
-            await asyncio.gather(*rest, return_exceptions=True)
+            if not rest:
+                return True
+            _, pending = await asyncio.wait(rest, timeout=grace)
+            if not pending:
+                return True
+            loop.create_task(_stop_after(pending), name="healthprobe-engine-linger")
+            return False
 
         try:
-            self.call(cancel_rest(), timeout)
-        finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout)
-            if not self._thread.is_alive():
-                self.loop.close()
+            ended = self.call(cancel_rest(), grace + 1.0)
+        except (TimeoutError, concurrent.futures.TimeoutError):
+            ended = False  # the loop itself is blocked (a check that blocks it): leave it
+        if ended:
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join(grace + 1.0)
+
+
+async def _stop_after(tasks: set[asyncio.Task[Any]]) -> None:
+    """Stop the running loop once ``tasks`` (cancelled, still running) have ended."""
+    await asyncio.wait(tasks)
+    asyncio.get_running_loop().stop()
 
 
 class LoopBridge:
@@ -121,10 +158,22 @@ class LoopBridge:
         if engine is not None:
             engine.close()
 
+    @property
+    def engine(self) -> EngineThread | None:
+        """The private engine loop's thread, if one was started."""
+        return self._engine
+
     def forget(self) -> None:
         """Drop the engine loop without touching it (its thread is gone after a fork)."""
         self._engine = None
         self._lock = threading.Lock()
+
+
+def _loop_of_this_thread() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def refuse_inside_loop(method: str) -> None:
@@ -213,6 +262,51 @@ class BlockingTwins:
     ) -> None:
         self.stop()
 
+    def _close_before_fork(self) -> None:
+        """Before a fork: close what the checks opened, so no child inherits it.
+
+        A connection opened before the fork (``health.run()`` at import time
+        under gunicorn ``--preload``) would otherwise live on in the parent
+        and, as an inherited socket, in every child.  Each check that ran
+        since it was last closed gets its ``aclose()``/``close()`` on the
+        loop it ran on (the engine loop, or the polling loop), bounded by its
+        timeout; its next run, in parent or child, opens a new connection.
+        Skipped when that loop runs in the forking thread itself (it cannot
+        be waited for from there).
+        """
+        runtimes = [rt for rt in self._runtimes.values() if rt.opened and closable(rt)]
+        if not runtimes:
+            return
+        bound = max(rt.spec.timeout for rt in runtimes) + 1.0
+
+        async def close_all() -> None:
+            await asyncio.gather(*(close_check(rt) for rt in runtimes))
+
+        loop = self._poller.loop
+        if loop is None or not loop.is_running():
+            engine = self._bridge.engine
+            loop = engine.loop if engine is not None and engine.alive else None
+        if loop is not None:
+            if _loop_of_this_thread() is loop:
+                return
+            future = asyncio.run_coroutine_threadsafe(close_all(), loop)
+            try:
+                future.result(bound)
+            except (TimeoutError, concurrent.futures.TimeoutError):
+                future.cancel()
+            return
+        if _loop_of_this_thread() is not None:
+            return  # called from inside a running loop: not ours to block
+        # The loop the checks ran on is gone (asyncio.run() at import time):
+        # what they hold is closed, or dropped, from a short-lived loop.
+        temporary = asyncio.new_event_loop()
+        try:
+            temporary.run_until_complete(asyncio.wait_for(close_all(), bound))
+        except (TimeoutError, asyncio.TimeoutError):
+            pass
+        finally:
+            temporary.close()
+
     def _forget_threads(self) -> None:
         self._poller = Poller(jitter=self._poller.jitter)
         self._bridge.forget()
@@ -222,6 +316,7 @@ class BlockingTwins:
 
 
 class _Forgetful(Protocol):
+    def _close_before_fork(self) -> None: ...
     def _forget_threads(self) -> None: ...
 
 
@@ -229,8 +324,16 @@ _INSTANCES: weakref.WeakSet[_Forgetful] = weakref.WeakSet()
 
 
 def forget_threads_after_fork(instance: _Forgetful) -> None:
-    """Call ``instance._forget_threads()`` in every forked child of this process."""
+    """Close ``instance``'s check resources before every fork; forget its threads in the child."""
     _INSTANCES.add(instance)
+
+
+def _before_fork() -> None:
+    for instance in list(_INSTANCES):
+        try:
+            instance._close_before_fork()
+        except Exception as exc:  # never let closing break the fork itself
+            logger.warning("healthprobe: closing checks before fork failed: %s", type(exc).__name__)
 
 
 def _after_fork_in_child() -> None:
@@ -239,4 +342,4 @@ def _after_fork_in_child() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

@@ -13,14 +13,15 @@ from types import TracebackType
 from typing import Any, TypeVar, overload
 
 from .blocking import BlockingTwins, LoopBridge, forget_threads_after_fork
+from .closing import abandon_calls, close_check
 from .errors import ConfigurationError, UnknownCheckError, UnknownProbeError
 from .heartbeat import PushedChecks, PushedStatus
 from .lifecycle import Lifecycle
 from .poller import Poller
 from .report import Report
 from .result import CheckResult
+from .runs import Waitable, watch_all
 from .runtime import Changes, CheckRuntime, Reading, RunContext
-from .sanitize import describe_exception
 from .served import Selection, ServedReports, unique
 from .shared import SharedReadings, shared_directory
 from .spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
@@ -193,6 +194,10 @@ class Health(BlockingTwins, PushedChecks):
             if existing.lower() == spec.name.lower():
                 raise ConfigurationError(f"check {spec.name!r}: a check named {existing!r} exists")
         runtime = CheckRuntime(spec, self._listeners, self._changes, self._run_contexts)
+        if self._shared is not None and self._shared.shares(runtime):
+            # Polled once per host: its readings come from the shared directory,
+            # and it never runs on demand here, not even before the first one.
+            runtime.first_on_demand = False
         self._runtimes[spec.name] = runtime
         self._register_pushed(spec.name, check)
         self._members_memo.clear()
@@ -295,29 +300,42 @@ class Health(BlockingTwins, PushedChecks):
         changes = self._changes.value  # before the readings: see Changes
         started = time.monotonic()
         selected, excluded, unmatched = self._select(selection)
-        limit = deadline if deadline is not None else self.deadline
         until = math.inf
         results: dict[str, CheckResult] = {}
-        to_run: list[CheckRuntime] = []
+        runs: list[tuple[CheckRuntime, Waitable]] = []
+        loop: asyncio.AbstractEventLoop | None = None
         for runtime in selected:
             # Polled and cached readings are served inline: no task, no await.
             cached, fresh_until = runtime.serve(started)
-            if cached is None:
-                to_run.append(runtime)
-            else:
+            if cached is not None:
                 results[runtime.name] = cached
                 until = min(until, fresh_until)
-        if to_run:
-            until = -math.inf  # fresh readings came in: the next call looks again
-            tasks = {rt.name: asyncio.ensure_future(rt.refresh()) for rt in to_run}
-            try:
-                await asyncio.wait(tasks.values(), timeout=limit)
-            except asyncio.CancelledError:
-                for task in tasks.values():
-                    task.cancel()
-                raise
-            for runtime in to_run:
-                results[runtime.name] = self._task_result(tasks[runtime.name], limit, runtime)
+                continue
+            until = -math.inf  # a fresh reading comes in: the next call looks again
+            if loop is None:
+                loop = asyncio.get_running_loop()
+            outcome = runtime.start(loop, started)
+            if isinstance(outcome, CheckResult):
+                results[runtime.name] = outcome  # it landed since we looked
+            else:
+                runs.append((runtime, outcome))
+        if runs:
+            assert loop is not None
+            limit = deadline if deadline is not None else self.deadline
+            # The runs are shared: a caller cancelled here (a client gone)
+            # or cut by the deadline leaves them running for the others.
+            waiting = watch_all(loop, [run for _, run in runs], limit)
+            if waiting is not None:
+                waiter, timer = waiting
+                try:
+                    await waiter
+                finally:
+                    if timer is not None:
+                        timer.cancel()
+            for runtime, run in runs:
+                results[runtime.name] = (
+                    run.result if run.result is not None else _cut(runtime, limit)
+                )
         return self._reports.assemble(
             probe,
             memo=selection,
@@ -376,7 +394,9 @@ class Health(BlockingTwins, PushedChecks):
             await self._shared.stop()
         await self._poller.stop()
         for runtime in self._runtimes.values():
-            await runtime.aclose()
+            abandon_calls(runtime)  # an abandoned check may honour a second cancellation
+        for runtime in self._runtimes.values():
+            await close_check(runtime)
 
     async def __aenter__(self) -> Health:
         await self.astart()
@@ -441,15 +461,10 @@ class Health(BlockingTwins, PushedChecks):
         unmatched = tuple(name for name in skip if name not in names)
         return [rt for rt in members if rt.name not in skip], excluded, unmatched
 
-    def _task_result(
-        self, task: asyncio.Future[CheckResult], limit: float | None, runtime: CheckRuntime
-    ) -> CheckResult:
-        if not task.done():
-            task.cancel()  # the shared run goes on (shielded) and is cached for later
-            return CheckResult(Status.FAIL, f"deadline of {limit:g} s exceeded")
-        if task.cancelled():
-            return CheckResult(Status.FAIL, "the check was cancelled")
-        error = task.exception()
-        if error is not None:
-            return CheckResult(Status.FAIL, describe_exception(error, runtime.spec.secrets))
-        return task.result()
+
+def _cut(runtime: CheckRuntime, limit: float | None) -> CheckResult:
+    """The result of a run still going at the deadline (it goes on, and is kept for later)."""
+    unread = runtime.unread()
+    if unread is not None:
+        return unread  # a polled check's first reading is still to come: unknown, not failed
+    return CheckResult(Status.FAIL, f"deadline of {limit:g} s exceeded")

@@ -1,21 +1,19 @@
-"""One registered check at run time: calling it safely, caching and sharing its runs.
+"""One registered check at run time: its readings, its run in flight, its kept thread.
 
-This is the only place that schedules a check's I/O.  Every decision about
-*what a result means* lives in the pure modules (``_interpret``,
-``_thresholds``, ``_aggregate``); this module only decides *when and how* a
-check is called:
+This module decides *when* a check runs and keeps what it read; how one run
+calls the check within its timeout is in ``runs``.  Every decision about
+*what a result means* lives in the pure modules (``interpret``,
+``thresholds``, ``aggregate``).
 
-* an async check is awaited in its own task, abandoned (cancelled, never
-  waited for) when its timeout passes, so a check that ignores cancellation
-  still cannot hold a probe;
-* a sync check runs in a daemon thread of its own, so it never blocks the
-  event loop and never delays interpreter exit; while that thread is still
-  busy, later runs wait on the *same* call instead of starting another
-  thread, and report a timeout if it is still stuck;
-* concurrent callers of a check share one in-flight run (single-flight);
-* a result younger than the check's cache TTL is served without running it,
-  and a result older than its max staleness reads ``unknown``;
-* every new reading (and every start or end of polling) bumps a shared
+* A result younger than the check's cache TTL is served without running it,
+  and a result older than its max staleness reads ``unknown``.
+* Concurrent callers of a check share one run (single-flight), from any
+  thread's event loop, and a caller that found no reading it could serve
+  but finds one that landed since is served that one: at most one run per
+  cache TTL, whatever the load.
+* A sync check runs in one long-lived thread of its own (``kept_thread``),
+  so its thread-local state (a Django connection) lives from run to run.
+* Every new reading (and every start or end of polling) bumps a shared
   :class:`Changes` counter, so that a report assembled from served readings
   can be reused until something changes or a reading expires.
 """
@@ -23,23 +21,22 @@ check is called:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
-import contextvars
 import dataclasses
 import datetime as dt
+import functools
 import inspect
 import logging
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from .interpret import interpret
+from .kept_thread import KeptThread
 from .report import CheckReport
 from .result import CheckResult
+from .runs import Call, Remote, Run, TaskCall, ThreadCall, Waitable, watch_all
 from .sanitize import describe_exception, sanitize, sanitize_details
 from .spec import CallKind, CheckSpec
 from .status import Status
@@ -48,9 +45,24 @@ from .thresholds import Damper
 if TYPE_CHECKING:
     from .shared_record import HostRecord
 
-__all__ = ["Changes", "CheckRuntime", "Reading"]
+__all__ = ["Changes", "CheckRuntime", "Reading", "RunContext", "built"]
 
 logger = logging.getLogger("healthprobe")
+F = TypeVar("F")
+
+
+def built(cls: type[F], **fields: Any) -> F:
+    """An instance of the frozen dataclass ``cls`` with ``fields`` (every field, by name).
+
+    What ``cls(**fields)`` makes, at a sixth of the cost: a frozen
+    dataclass's ``__init__`` goes through ``object.__setattr__`` once per
+    field, and this runs for every reading and report on a probe's path.
+    Only for the engine's own result types, which have no ``__post_init__``
+    and no ``__slots__`` (``test_a_reading_is_a_complete_check_result``).
+    """
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
 
 
 class Reading(NamedTuple):
@@ -100,7 +112,7 @@ RunContext = Callable[[], AbstractContextManager[object]]
 
 
 class CheckRuntime:
-    """The run-time state of one check: its last result, in-flight run and busy thread."""
+    """The run-time state of one check: its last reading, its run in flight, its kept thread."""
 
     def __init__(
         self,
@@ -111,6 +123,7 @@ class CheckRuntime:
     ) -> None:
         self.spec = spec
         self.name = spec.name
+        self.task_name = f"healthprobe:{spec.name}"
         self._entry: CheckReport | None = None
         # One shared "no result yet" reading, so that an unchanged report
         # stays the same object (renderers cache on identity).
@@ -118,41 +131,29 @@ class CheckRuntime:
             Status.UNKNOWN, "no result yet", component_type=spec.component_type
         )
         self._listeners = listeners if listeners is not None else []
-        self._run_contexts = run_contexts if run_contexts is not None else []
+        #: Context managers every run is entered in (``Health.add_run_context``).
+        self.run_contexts = run_contexts if run_contexts is not None else []
         self._changes = changes if changes is not None else Changes()
         self._polling = False
-        self.executions = 0  # how many times the check was actually called
+        self.executions = 0  # how many runs (readings) there were
+        self.opened = False  # ran since its resources were last closed
+        #: Whether a probe runs it before a polled check's first reading (13.11);
+        #: False for a check polled once per host (``engine/shared.py``).
+        self.first_on_demand = True
         self._lock = threading.Lock()
-        self._damper = Damper(spec.failure_threshold, spec.success_threshold)
+        damped = spec.failure_threshold > 1 or spec.success_threshold > 1
+        # With both thresholds at 1 a damper reports every reading as it is: none then.
+        self._damper = Damper(spec.failure_threshold, spec.success_threshold) if damped else None
         self._last: CheckResult | None = None
         self._last_at = 0.0  # time.monotonic() of the last reading
-        self._inflight: asyncio.Task[CheckResult] | None = None
-        self._thread_call: concurrent.futures.Future[Any] | None = None
+        #: The run in flight, on its loop (set and cleared under the lock).
+        self.current_run: Run | None = None
+        #: The last call of the check; while it is busy, the next run joins it.
+        self.last_call: Call | None = None
+        #: A sync check's one thread, reused from run to run.
+        self.worker = KeptThread(self.task_name) if spec.kind is CallKind.SYNC else None
 
-    async def aclose(self) -> None:
-        """Close what the check opened: its ``aclose()`` or ``close()``, if it has one.
-
-        Bounded by the check's timeout; a sync ``close()`` runs in a thread (it
-        may block on a socket).  A failure is logged, sanitized, and ignored.
-        """
-        target = self.spec.target
-        closer = getattr(target, "aclose", None) or getattr(target, "close", None)
-        if not callable(closer) or inspect.isfunction(target):
-            return
-        timeout = self.spec.timeout
-        try:
-            if inspect.iscoroutinefunction(closer):
-                await asyncio.wait_for(closer(), timeout)
-            else:
-                outcome = await asyncio.wait_for(asyncio.to_thread(closer), timeout)
-                if inspect.isawaitable(outcome):
-                    await asyncio.wait_for(outcome, timeout)
-        except Exception as exc:
-            logger.warning(
-                "healthprobe: closing check %s failed: %s",
-                self.name,
-                describe_exception(exc, self.spec.secrets),
-            )
+    # -- reading without running -------------------------------------------
 
     @property
     def polling(self) -> bool:
@@ -165,18 +166,12 @@ class CheckRuntime:
             self._polling = value
             self._changes.bump()  # what serve() hands out depends on it
 
-    def forget_threads(self) -> None:
-        """After a fork: drop the in-flight run and busy thread of the parent process."""
-        self._polling = False  # the owner bumps the changes counter after every runtime
-        self._inflight = None
-        self._thread_call = None
-        self._lock = threading.Lock()
-
     def entry(self, result: CheckResult) -> CheckReport:
         """This check's report entry for ``result``; the same object while it is unchanged."""
         entry = self._entry
         if entry is None or entry.result is not result:
-            entry = self._entry = CheckReport(self.name, self.spec.critical, result)
+            entry = built(CheckReport, name=self.name, critical=self.spec.critical, result=result)
+            self._entry = entry
         return entry
 
     def peek(self, now: float | None = None) -> CheckResult:
@@ -191,29 +186,38 @@ class CheckRuntime:
             return self._no_result
         return self._aged(last, at, time.monotonic() if now is None else now)[0]
 
+    def unread(self) -> CheckResult | None:
+        """``no result yet`` while a polled check has no reading, else None."""
+        if self._polling and self._last is None:
+            return self._no_result
+        return None
+
     def serve(self, now: float) -> tuple[CheckResult | None, float]:
         """The result to serve at monotonic time ``now`` without running the check, and how long.
 
         The first value is None when the check must run.  A polled check
-        always serves its latest reading (``unknown`` before the first one or
-        once stale); another check serves a reading younger than its cache
-        TTL.  It is the same object while nothing changed, so renderers can
-        cache on identity.  The second value is the monotonic time until
-        which, barring a new reading, the same object would be served again:
-        ``inf`` for a reading that never goes stale, ``now`` (no time at all)
-        for one that must run or is already stale (a stale result states its
-        age, so it is a new object every time).
+        serves its latest reading (``unknown`` once stale) and runs on
+        demand only before its first one; another check serves a reading
+        younger than its cache TTL.  It is the same object while nothing
+        changed, so renderers can cache on identity.  The second value is
+        the monotonic time until which, barring a new reading, the same
+        object would be served again: ``inf`` for a reading that never goes
+        stale, ``now`` (no time at all) for one that must run or is already
+        stale (a stale result states its age, so it is a new object every
+        time).
         """
         with self._lock:
             last, at = self._last, self._last_at
-        if self._polling:
-            if last is None:
+        if last is None:
+            if self._polling and not self.first_on_demand:
                 return self._no_result, math.inf  # until the first reading lands
+            return None, now
+        if self._polling:
             return self._aged(last, at, now)
         # A polled check whose poller is not running (polling never started, or
         # already stopped) runs on demand, and its interval acts as a cache TTL.
         ttl = max(self.spec.cache_ttl, self.spec.interval or 0.0)
-        if last is None or now - at >= ttl:
+        if now - at >= ttl:
             return None, now
         result, until = self._aged(last, at, now)
         return result, min(until, at + ttl)
@@ -234,39 +238,104 @@ class CheckRuntime:
         )
         return stale, now
 
-    async def refresh(self) -> CheckResult:
-        """Run the check now, or join the run already in flight on this loop."""
-        loop = asyncio.get_running_loop()
-        task = self._inflight
-        if task is None or task.done() or task.get_loop() is not loop:
-            task = loop.create_task(self._execute(), name=f"healthprobe:{self.name}")
-            self._inflight = task
-        # shield: a caller that goes away (client disconnect, deadline) must not
-        # cancel the run other callers are waiting for.
-        return await asyncio.shield(task)
+    # -- running ------------------------------------------------------------
 
-    async def _execute(self) -> CheckResult:
-        started = time.monotonic()
-        self.executions += 1
-        try:
-            with contextlib.ExitStack() as stack:
-                # Entered in this run's own task: the check's task and its worker
-                # thread (which copies this context) see what they set.
-                for factory in tuple(self._run_contexts):
-                    stack.enter_context(factory())
-                reading = await self._invoke(started)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug in healthprobe itself; still a result, not a crash
-            reading = CheckResult(Status.FAIL, describe_exception(exc, self.spec.secrets))
-        reading = self._finish(reading, time.monotonic() - started)
+    def start(self, loop: asyncio.AbstractEventLoop, since: float) -> CheckResult | Waitable:
+        """A reading for a caller on ``loop`` that found none to serve at monotonic ``since``.
+
+        A reading that landed at or after ``since`` is returned as it is (the
+        run that was in flight when the caller looked has ended since).
+        Otherwise the run in flight is joined (through a :class:`Remote` from
+        another loop), or a new run starts.  Never blocks; the returned run
+        has its ``result`` once it ends, within the check's timeout.
+        """
         with self._lock:
-            reported = self._damper.feed(reading)
+            last = self._last
+            if last is not None and self._last_at >= since:
+                return last
+            run = self.current_run
+            if run is not None and run.loop.is_closed():
+                run = None  # its loop went away with it (see Remote)
+            if run is not None:
+                if run.loop is loop:
+                    return run
+                remote = Remote(loop, self.spec.timeout)
+                run.watch(functools.partial(remote.from_run, run))
+                return remote
+            run = self.current_run = Run(self, loop)
+            self.executions += 1
+            self.opened = True
+            call = self.last_call
+            if call is not None and call.joinable(loop):
+                # Set under the lock: a thread call ending meanwhile finds its run.
+                run.call, run.joined = call, True
+        run.begin()
+        return run
+
+    async def refresh(self) -> CheckResult:
+        """Run the check now, or join the run already in flight; the new reading.
+
+        A caller that is cancelled stops waiting; the run goes on for the others.
+        """
+        loop = asyncio.get_running_loop()
+        outcome = self.start(loop, math.inf)
+        if isinstance(outcome, CheckResult):
+            return outcome
+        waiting = watch_all(loop, [outcome], None)
+        if waiting is not None:
+            await waiting[0]
+        assert outcome.result is not None  # a run always ends by its timeout
+        return outcome.result
+
+    def call_ended(self, call: TaskCall, how: int, payload: Any) -> None:
+        """A task call ended, on its loop: the run waiting on it (if any) reads it."""
+        run = self.current_run
+        if run is not None and run.call is call:
+            run.settle(call, how, payload)
+
+    def thread_call_ended(self, call: ThreadCall, how: int, payload: Any) -> None:
+        """A thread call ended, in the kept thread: hand it to its run's loop."""
+        with self._lock:
+            call.done = True
+            run = self.current_run
+            if run is None or run.call is not call:
+                run = None
+        if run is None:
+            if inspect.iscoroutine(payload):
+                payload.close()  # nobody will await it: no "never awaited" warning
+            return
+        try:
+            run.loop.call_soon_threadsafe(run.settle, call, how, payload)
+        except RuntimeError:  # the run's loop is closed: its callers got their answer
+            if inspect.iscoroutine(payload):
+                payload.close()
+
+    def store(self, run: Run, reading: CheckResult, latency: float) -> list[Callable[[], None]]:
+        """Keep ``run``'s reading (sanitized, damped); the run's watchers, to wake now.
+
+        The reading is stored, and the run taken off, under one lock, before
+        anyone is woken: a caller that looks after that finds the reading.
+        """
+        try:
+            reading = self._finish(reading, latency)
+        except Exception as exc:  # a bug in healthprobe itself: still a reading, never a hang
+            reading = self._finish(CheckResult(Status.FAIL, describe_exception(exc)), latency)
+        with self._lock:
+            reported = reading if self._damper is None else self._damper.feed(reading)
             previous = self._last
             self._last, self._last_at = reported, time.monotonic()
+            run.result = reported
+            if self.current_run is run:
+                self.current_run = None
+            watchers, run.watchers = run.watchers or [], None
         self._changes.bump()
-        self._notify(Reading(self.name, self.spec.critical, previous, reported))
-        return reported
+        if self._listeners:
+            self._notify(Reading(self.name, self.spec.critical, previous, reported))
+        return watchers
+
+    def failure(self, error: BaseException) -> CheckResult:
+        """A failing reading for an exception the check raised (type and sanitized message)."""
+        return CheckResult(Status.FAIL, describe_exception(error, self.spec.secrets))
 
     def adopt(self, result: CheckResult, at: float, host: HostRecord) -> None:
         """Store ``result``, read at monotonic time ``at`` by another process, as the latest.
@@ -278,7 +347,8 @@ class CheckRuntime:
         with self._lock:
             previous = self._last
             self._last, self._last_at = result, at
-            self._damper.settle(result)  # a takeover goes on from the host's state
+            if self._damper is not None:
+                self._damper.settle(result)  # a takeover goes on from the host's state
         self._changes.bump()
         self._notify(Reading(self.name, self.spec.critical, previous, result, host))
 
@@ -291,123 +361,34 @@ class CheckRuntime:
 
     def _finish(self, reading: CheckResult, latency: float) -> CheckResult:
         secrets = self.spec.secrets
-        return dataclasses.replace(
-            reading,
+        value = reading.observed_value
+        unit = reading.observed_unit
+        finished = object.__new__(CheckResult)  # built(), inline: once per reading
+        finished.__dict__.update(
+            status=reading.status,
             output=sanitize(reading.output, secrets) if reading.output else "",
             details=sanitize_details(reading.details, secrets) if reading.details else {},
-            observed_unit=(
-                sanitize(reading.observed_unit, secrets, max_length=50)
-                if reading.observed_unit
-                else None
-            ),
-            observed_value=(
-                sanitize(reading.observed_value, secrets)
-                if isinstance(reading.observed_value, str)
-                else reading.observed_value
-            ),
+            observed_value=sanitize(value, secrets) if isinstance(value, str) else value,
+            observed_unit=sanitize(unit, secrets, max_length=50) if unit else None,
             component_type=reading.component_type or self.spec.component_type,
             latency=latency,
             # A check that says when its reading was taken (a cached upstream
             # figure) keeps that time; otherwise it is now.
             time=(
-                reading.time
-                if isinstance(reading.time, dt.datetime) and reading.time.tzinfo is not None
+                taken
+                if isinstance(taken := reading.time, dt.datetime) and taken.tzinfo is not None
                 else dt.datetime.now(dt.timezone.utc)
             ),
         )
+        return finished
 
-    async def _invoke(self, started: float) -> CheckResult:
-        spec = self.spec
-        if spec.kind is CallKind.ASYNC:
-            try:
-                awaitable = spec.call()
-            except Exception as exc:
-                return self._failure(exc)
-            return await self._await_bounded(awaitable, spec.timeout)
-        return await self._invoke_in_thread(started)
+    # -- closing and forking ------------------------------------------------
 
-    async def _invoke_in_thread(self, started: float) -> CheckResult:
-        spec = self.spec
-        call = self._thread_call
-        resumed = call is not None and not call.done()
-        if call is None or not resumed:
-            call = self._start_thread()
-            self._thread_call = call
-        waiter = asyncio.wrap_future(call)
-        # The outcome is read from ``call``; the wrapper's copy must be consumed
-        # too, or asyncio logs it (unsanitized, with a traceback) when collected.
-        waiter.add_done_callback(_consume)
-        done, _ = await asyncio.wait({waiter}, timeout=spec.timeout)
-        if not done:
-            # Leave the thread alone (threads cannot be killed); the next run
-            # joins it instead of starting another.
-            waiter.cancel()
-            note = " (the previous run is still in progress)" if resumed else ""
-            return CheckResult(Status.FAIL, f"timed out after {spec.timeout:g} s{note}")
-        error = call.exception()
-        if error is not None:
-            return self._failure(error)
-        value = call.result()
-        if inspect.isawaitable(value):
-            # A sync callable that returned an awaitable (a lambda around an
-            # async call): await it in the time that is left.
-            remaining = spec.timeout - (time.monotonic() - started)
-            return await self._await_bounded(value, remaining)
-        return interpret(value)
-
-    def _start_thread(self) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        context = contextvars.copy_context()
-        call = self.spec.call
-
-        def work() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                result = context.run(call)
-            except BaseException as exc:  # reported as the check's failure
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-
-        # Daemon: a stuck check must never keep the process from exiting.
-        threading.Thread(target=work, name=f"healthprobe:{self.name}", daemon=True).start()
-        return future
-
-    async def _await_bounded(self, awaitable: Awaitable[Any], timeout: float) -> CheckResult:
-        if timeout <= 0:
-            _discard(awaitable)
-            return CheckResult(Status.FAIL, f"timed out after {self.spec.timeout:g} s")
-        task = asyncio.ensure_future(awaitable)
-        try:
-            done, _ = await asyncio.wait({task}, timeout=timeout)
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        if not done:
-            # Cancel and walk away: a check that swallows the cancellation
-            # keeps running on its own, but no longer holds the probe.
-            task.cancel()
-            task.add_done_callback(_consume)
-            return CheckResult(Status.FAIL, f"timed out after {self.spec.timeout:g} s")
-        if task.cancelled():
-            return CheckResult(Status.FAIL, "the check was cancelled")
-        error = task.exception()
-        if error is not None:
-            return self._failure(error)
-        return interpret(task.result())
-
-    def _failure(self, error: BaseException) -> CheckResult:
-        return CheckResult(Status.FAIL, describe_exception(error, self.spec.secrets))
-
-
-def _consume(task: asyncio.Future[Any]) -> None:
-    """Retrieve an abandoned task's outcome so asyncio does not log it as lost."""
-    if not task.cancelled():
-        task.exception()
-
-
-def _discard(awaitable: Awaitable[Any]) -> None:
-    close = getattr(awaitable, "close", None)
-    if inspect.iscoroutine(awaitable) and callable(close):
-        close()
+    def forget_threads(self) -> None:
+        """After a fork: drop the run in flight, the busy call and the kept thread of the parent."""
+        self._polling = False  # the owner bumps the changes counter after every runtime
+        self.current_run = None
+        self.last_call = None
+        if self.worker is not None:
+            self.worker.forget()
+        self._lock = threading.Lock()

@@ -24,7 +24,7 @@ from typing import NamedTuple
 from .aggregate import aggregate
 from .report import CheckReport, Report
 from .result import CheckResult
-from .runtime import Changes, CheckRuntime
+from .runtime import Changes, CheckRuntime, built
 from .status import Status
 
 __all__ = ["MEMO_LIMIT", "Selection", "ServedReports", "unique"]
@@ -98,7 +98,8 @@ class ServedReports:
             verdict = status
             if status is Status.UNKNOWN:
                 verdict = Status.PASS if probe in self._unknown_passes else Status.FAIL
-            report = Report(
+            report = built(
+                Report,
                 probe=probe,
                 status=status,
                 verdict=verdict,
