@@ -69,13 +69,20 @@ def test_the_kubernetes_example_byte_for_byte() -> None:
             b"[+]db warn: reason withheld\nreadyz check passed\n",
         ),
         ({"db": WARN}, Detail.FULL, True, "readyz", b"[+]db warn: slow\nreadyz check passed\n"),
-        # unknown (no reading) fails readiness like a failure
+        # unknown (no reading) fails readiness like a failure, and says it is unknown
         (
             {"db": result(Status.UNKNOWN, "no result yet")},
             Detail.SUMMARY,
             True,
             "readyz",
-            b"[-]db failed: reason withheld\nreadyz check failed\n",
+            b"[-]db unknown: reason withheld\nreadyz check failed\n",
+        ),
+        (
+            {"db": result(Status.UNKNOWN, "no result yet")},
+            Detail.FULL,
+            True,
+            "readyz",
+            b"[-]db unknown: no result yet\nreadyz check failed\n",
         ),
     ],
 )

@@ -5,11 +5,14 @@ Mirrors ``handleRootHealth`` in ``k8s.io/apiserver/pkg/server/healthz``::
     [+]database ok
     [+]cache excluded: ok
     [-]queue failed: reason withheld
+    [-]search unknown: reason withheld
     warn: some health checks cannot be excluded: no matches for "nope"
     readyz check failed
 
 Without ``verbose`` a passing probe answers just ``ok``; a failing one is
-always verbose.  A ``[-]`` line appears only under ``check failed``, and only
+always verbose.  A check without a trustworthy reading (none yet, or a stale
+one) that fails the probe is ``[-]name unknown: ...``; a failed one
+``[-]name failed: ...``.  A ``[-]`` line appears only under ``check failed``, and only
 for a check that fails the probe: consumers grep for it (HAProxy
 ``http-check expect ! rstring \\[-\\]``, blackbox ``fail_if_body_matches_regexp``).
 Kubernetes has no "warn": a check that is not passing but does not fail the
@@ -118,7 +121,10 @@ def render_text(
             if detail is Detail.FULL:
                 reason = entry.result.output or status.value
             if fails_probe(report, entry, own=own):
-                lines.append(f"[-]{check} failed: {reason}\n")
+                # No reading (or a stale one) is "unknown": the probe fails on it, but
+                # saying "failed" would send an operator to a dependency that may be fine.
+                word = "unknown" if status is Status.UNKNOWN else "failed"
+                lines.append(f"[-]{check} {word}: {reason}\n")
             else:
                 lines.append(f"[+]{check} warn: {reason}\n")
     if report.unmatched_excludes:
