@@ -14,17 +14,18 @@ from typing import Any, TypeVar, overload
 
 from .blocking import BlockingTwins, LoopBridge, forget_threads_after_fork
 from .closing import abandon_calls, close_check
-from .errors import ConfigurationError, UnknownCheckError, UnknownProbeError
+from .errors import ConfigurationError, UnknownCheckError
 from .heartbeat import PushedChecks, PushedStatus
+from .hooks import Hooks
 from .lifecycle import Lifecycle
 from .poller import Poller
 from .report import Report
 from .result import CheckResult
 from .runs import Waitable, watch_all
 from .runtime import Changes, CheckRuntime, Reading, RunContext
-from .served import Selection, ServedReports, unique
-from .shared import SharedReadings, shared_directory
-from .spec import BUILTIN_PROBES, CheckSpec, make_spec, validate_name
+from .served import Selection, ServedReports, members, select, unique
+from .shared import SharedReadings, share
+from .spec import CheckSpec, make_spec, probe_options
 from .status import Status
 
 __all__ = ["Health"]
@@ -33,7 +34,7 @@ logger = logging.getLogger("healthprobe")
 C = TypeVar("C")
 
 
-class Health(BlockingTwins, PushedChecks):
+class Health(BlockingTwins, PushedChecks, Hooks):
     """A set of health checks, and the probes (groups) they belong to.
 
     Register checks with :meth:`add` or the :meth:`check` decorator, then ask
@@ -75,29 +76,7 @@ class Health(BlockingTwins, PushedChecks):
         shared_dir: str | os.PathLike[str] | None = None,
         process_local: Iterable[str] = (),
     ) -> None:
-        if isinstance(groups, str):
-            groups = (groups,)
-        probes = list(BUILTIN_PROBES)
-        for group in groups:
-            validate_name(group, what="probe")
-            if group in probes:
-                raise ConfigurationError(f"probe {group!r} is declared twice")
-            probes.append(group)
-        self._probes = tuple(probes)
-        unknown = frozenset(
-            (unknown_passes,) if isinstance(unknown_passes, str) else unknown_passes
-        )
-        for probe in unknown - set(self._probes):
-            raise ConfigurationError(f"unknown_passes names unknown probe {probe!r}")
-        if deadline is not None and (
-            isinstance(deadline, bool)
-            or not isinstance(deadline, (int, float))
-            or not deadline > 0
-            or math.isinf(deadline)
-        ):
-            raise ConfigurationError(
-                f"deadline must be a positive number of seconds, not {deadline!r}"
-            )
+        self._probes, unknown = probe_options(groups, unknown_passes, deadline)
         self.version = version
         self.deadline = deadline
         self._runtimes: dict[str, CheckRuntime] = {}
@@ -115,7 +94,7 @@ class Health(BlockingTwins, PushedChecks):
         self.started_at = dt.datetime.now(dt.timezone.utc)
         #: The process state the HTTP probes add to the checks (see lifecycle.py).
         self.lifecycle = Lifecycle()
-        self._shared = self._share(shared_dir, process_local)
+        self._shared = share(self._listeners, shared_dir, process_local)
 
     # -- registration -------------------------------------------------------
 
@@ -239,34 +218,6 @@ class Health(BlockingTwins, PushedChecks):
             return self._runtimes[name].executions
         except KeyError:
             raise UnknownCheckError(name) from None
-
-    def add_listener(self, listener: Callable[[Reading], None]) -> None:
-        """Call ``listener(reading)`` after every new reading of any check.
-
-        ``reading`` is a :class:`Reading` (name, critical, previous result or
-        None, current result), both results already sanitized and damped.
-        The listener runs synchronously in the event loop that produced the
-        reading, so it must be quick and must not block: hand slow work (a
-        webhook) to a queue.  An exception it raises is logged and ignored.
-        Served cached or polled readings are not new readings.
-        """
-        self._listeners.append(listener)
-
-    def add_run_context(self, factory: RunContext) -> None:
-        """Run every check inside ``with factory():`` from now on.
-
-        The context is entered in each run's own task, so the check (and the
-        worker thread of a sync check, which copies that task's context)
-        sees the context variables it sets: OpenTelemetry's instrumentation
-        suppression, a tracing baggage, a database router hint.  A factory
-        that raises makes the run a failure.
-        """
-        self._run_contexts.append(factory)
-
-    def remove_listener(self, listener: Callable[[Reading], None]) -> None:
-        """Stop calling ``listener``; a listener that was never added is ignored."""
-        if listener in self._listeners:
-            self._listeners.remove(listener)
 
     # -- running -------------------------------------------------------------
 
@@ -417,49 +368,17 @@ class Health(BlockingTwins, PushedChecks):
 
     # -- internals --------------------------------------------------------------
 
-    def _share(
-        self, shared_dir: str | os.PathLike[str] | None, process_local: Iterable[str]
-    ) -> SharedReadings | None:
-        directory = shared_directory(shared_dir)
-        local = (process_local,) if isinstance(process_local, str) else tuple(process_local)
-        if directory is None:
-            return None  # process_local then changes nothing: every check is local
-        shared = SharedReadings(directory, local)
-        self._listeners.append(shared.on_reading)
-        return shared
-
     def _poll_added(self, runtime: CheckRuntime) -> None:
         if self._shared is None or not self._shared.add(runtime):
             self._poller.add(runtime)
 
     def _members(self, probe: str | None) -> list[CheckRuntime]:
-        # Memoized per probe (a probe is polled every few seconds by several
-        # consumers); registration clears the memo.
-        members = self._members_memo.get(probe)
-        if members is None:
-            if probe is not None and probe not in self._probes:
-                raise UnknownProbeError(probe)
-            members = [
-                rt for rt in self._runtimes.values() if probe is None or probe in rt.spec.probes
-            ]
-            self._members_memo[probe] = members
-        return members
+        return members(self._runtimes.values(), self._probes, self._members_memo, probe)
 
     def _select(
         self, selection: Selection
     ) -> tuple[list[CheckRuntime], tuple[str, ...], tuple[str, ...]]:
-        probe, only, skip = selection
-        members = self._members(probe)
-        if only is not None:
-            members = [rt for rt in members if rt.name == only]
-            if not members:
-                raise UnknownCheckError(only, probe)
-        if not skip:
-            return members, (), ()
-        names = {rt.name for rt in members}
-        excluded = tuple(name for name in skip if name in names)
-        unmatched = tuple(name for name in skip if name not in names)
-        return [rt for rt in members if rt.name not in skip], excluded, unmatched
+        return select(self._members(selection[0]), selection)
 
 
 def _cut(runtime: CheckRuntime, limit: float | None) -> CheckResult:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from .aggregate import aggregate
+from .errors import UnknownCheckError, UnknownProbeError
 from .report import CheckReport, Report
 from .result import CheckResult
 from .runtime import Changes, CheckRuntime, built
@@ -121,3 +122,44 @@ def unique(names: Iterable[str]) -> tuple[str, ...]:
     if isinstance(names, tuple) and len(names) < 2:
         return names
     return tuple(dict.fromkeys(names))
+
+
+def members(
+    runtimes: Iterable[CheckRuntime],
+    probes: tuple[str, ...],
+    memo: dict[str | None, list[CheckRuntime]],
+    probe: str | None,
+) -> list[CheckRuntime]:
+    """The checks of ``probe`` (every check for None), memoized in ``memo``.
+
+    Memoized because a probe is polled every few seconds by several
+    consumers; registration clears the memo.  Raises UnknownProbeError.
+    """
+    found = memo.get(probe)
+    if found is None:
+        if probe is not None and probe not in probes:
+            raise UnknownProbeError(probe)
+        found = [rt for rt in runtimes if probe is None or probe in rt.spec.probes]
+        memo[probe] = found
+    return found
+
+
+def select(
+    of_probe: list[CheckRuntime], selection: Selection
+) -> tuple[list[CheckRuntime], tuple[str, ...], tuple[str, ...]]:
+    """(selected checks, excluded names, unmatched excludes) of ``selection``'s probe members.
+
+    Raises UnknownCheckError when ``only`` names no check of the probe.
+    """
+    probe, only, skip = selection
+    chosen = of_probe
+    if only is not None:
+        chosen = [rt for rt in of_probe if rt.name == only]
+        if not chosen:
+            raise UnknownCheckError(only, probe)
+    if not skip:
+        return chosen, (), ()
+    names = {rt.name for rt in chosen}
+    excluded = tuple(name for name in skip if name in names)
+    unmatched = tuple(name for name in skip if name not in names)
+    return [rt for rt in chosen if rt.name not in skip], excluded, unmatched

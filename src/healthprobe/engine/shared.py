@@ -38,7 +38,7 @@ import logging
 import os
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from .errors import ConfigurationError
@@ -295,3 +295,18 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def share(
+    listeners: list[Callable[[Reading], None]],
+    shared_dir: str | os.PathLike[str] | None,
+    process_local: Iterable[str],
+) -> SharedReadings | None:
+    """The shared readings of a ``Health`` (its reading listener added), or None without a dir."""
+    directory = shared_directory(shared_dir)
+    if directory is None:
+        return None  # process_local then changes nothing: every check is local
+    local = (process_local,) if isinstance(process_local, str) else tuple(process_local)
+    shared = SharedReadings(directory, local)
+    listeners.append(shared.on_reading)
+    return shared

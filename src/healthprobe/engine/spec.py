@@ -70,6 +70,34 @@ def validate_name(name: object, *, what: str = "check") -> str:
     return name
 
 
+def probe_options(
+    groups: Iterable[str], unknown_passes: Iterable[str], deadline: float | None
+) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Validate ``Health``'s probe options: (every probe, the probes whose unknown passes).
+
+    Raises ConfigurationError naming the probe or the option.
+    """
+    if isinstance(groups, str):
+        groups = (groups,)
+    probes = list(BUILTIN_PROBES)
+    for group in groups:
+        validate_name(group, what="probe")
+        if group in probes:
+            raise ConfigurationError(f"probe {group!r} is declared twice")
+        probes.append(group)
+    unknown = frozenset((unknown_passes,) if isinstance(unknown_passes, str) else unknown_passes)
+    for probe in unknown - set(probes):
+        raise ConfigurationError(f"unknown_passes names unknown probe {probe!r}")
+    if deadline is not None and (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, (int, float))
+        or not deadline > 0
+        or math.isinf(deadline)
+    ):
+        raise ConfigurationError(f"deadline must be a positive number of seconds, not {deadline!r}")
+    return tuple(probes), unknown
+
+
 def make_spec(
     target: object,
     *,
