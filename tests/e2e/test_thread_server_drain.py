@@ -65,3 +65,22 @@ def test_a_second_sigterm_hands_over_at_once(tmp_path: Path) -> None:
         assert proc.poll() is None
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == -signal.SIGTERM
+
+
+def test_work_in_flight_holds_the_hand_over_until_it_is_done(tmp_path: Path) -> None:
+    args, log, base = _start(tmp_path, 0.2, "job=4")
+    with process(args, log) as proc:
+        wait_for(f"{base}/livez", proc, log)
+        proc.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        time.sleep(0.1)
+        assert httpx.get(f"{base}/readyz", timeout=5).status_code == 503
+        time.sleep(0.6)  # past the 0.2 s drain: the job holds the process
+        assert proc.poll() is None, log.read_text()
+        assert httpx.get(f"{base}/livez", timeout=5).status_code == 200
+        code = proc.wait(timeout=20)
+        elapsed = time.monotonic() - signalled
+    assert code == -signal.SIGTERM
+    # The job thread is a daemon: had the process ended at the drain, it would not have finished.
+    assert "job done" in log.read_text()
+    assert elapsed < 15, elapsed  # the job's few seconds, well under the 20 s cap

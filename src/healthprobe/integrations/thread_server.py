@@ -51,6 +51,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any
 
 from healthprobe.engine.errors import ConfigurationError
+from healthprobe.http.serve import drain_then_wait_for_work
 
 from ._endpoints import make_handler
 from ._http1 import Limits, serve_connection
@@ -73,6 +74,7 @@ def serve_in_thread(
     lifecycle: bool = True,
     mark_started: bool = True,
     drain: float | None = 5.0,
+    drain_max: float = 25.0,
     reuse_port: bool = False,
     limits: Limits | None = None,
     **options: Any,
@@ -84,7 +86,9 @@ def serve_in_thread(
     orchestrator's probes, which come from outside the pod's loopback.
     ``options`` are those of every integration (``prefix``, ``paths``,
     ``details``, ``token``, ``metrics_path``, ``ui_path``...).  ``lifecycle``,
-    ``mark_started`` and ``drain``: see the module's docstring.
+    ``mark_started`` and ``drain``: see the module's docstring.  ``drain_max``:
+    while work is in flight (``health.lifecycle.work()``), the SIGTERM drain
+    goes on past ``drain`` until the work is done, for at most this long.
     ``reuse_port``: let several processes (workers) listen on the same port
     (``SO_REUSEPORT``, Linux and BSD).
 
@@ -99,6 +103,7 @@ def serve_in_thread(
         lifecycle=lifecycle,
         mark_started=mark_started,
         drain=drain,
+        drain_max=drain_max,
         reuse_port=reuse_port,
         limits=limits,
         **options,
@@ -119,6 +124,7 @@ class ProbeServer:
         lifecycle: bool = True,
         mark_started: bool = True,
         drain: float | None = 5.0,
+        drain_max: float = 25.0,
         reuse_port: bool = False,
         limits: Limits | None = None,
         **options: Any,
@@ -136,6 +142,14 @@ class ProbeServer:
             raise ConfigurationError(
                 f"drain must be None or a number of seconds >= 0, not {drain!r}"
             )
+        if (
+            isinstance(drain_max, bool)
+            or not isinstance(drain_max, (int, float))
+            or not 0 <= drain_max < math.inf
+        ):
+            raise ConfigurationError(
+                f"drain_max must be a number of seconds >= 0, not {drain_max!r}"
+            )
         self.health = health
         self.host = host
         self.requested_port = port
@@ -144,6 +158,7 @@ class ProbeServer:
         self.lifecycle = lifecycle
         self.mark_started = mark_started
         self.drain = drain
+        self.drain_max = float(drain_max)
         self.reuse_port = reuse_port
         self.limits = limits or Limits()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -326,6 +341,10 @@ class ProbeServer:
 class _SignalDrain:
     """SIGTERM: readiness fails at once, ``drain`` seconds of serving, then the old handler.
 
+    Work in flight (``health.lifecycle.work()``) holds the hand-over past
+    ``drain`` until it is done, up to ``drain_max`` in all, as in the ASGI
+    lifespan (``http.serve.drain_then_wait_for_work``).
+
     The handler runs in the main thread; the wait runs on the server's loop,
     and the hand-over goes back to the main thread by signalling it again
     (only the main thread may call the previous handler's ``signal`` APIs).
@@ -338,6 +357,7 @@ class _SignalDrain:
         self._installed = False
         self._signalled = False
         self._handing_over = False
+        self._task: asyncio.Task[None] | None = None
 
     def install(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -366,7 +386,13 @@ class _SignalDrain:
             self._hand_over(signum, frame)
 
     def _start_drain(self, signum: int) -> None:
-        asyncio.get_running_loop().call_later(self.server.drain or 0.0, self._drained, signum)
+        task = asyncio.get_running_loop().create_task(self._drain(signum))
+        self._task = task  # a reference until it is done
+
+    async def _drain(self, signum: int) -> None:
+        server = self.server
+        await drain_then_wait_for_work(server.health, server.drain or 0.0, server.drain_max)
+        self._drained(signum)
 
     def _drained(self, signum: int) -> None:
         self._handing_over = True
