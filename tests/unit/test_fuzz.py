@@ -185,7 +185,9 @@ def _may_pass(value: object) -> bool:
     if isinstance(value, CheckResult):
         return value.status is Status.PASS
     if isinstance(value, str):
-        return value.strip().lower() in ("ok", "pass", "up", "healthy", "passed", "passing")
+        # docs/engine.md's table of status words, the pass row
+        pass_words = ("pass", "passed", "passing", "ok", "up", "healthy", "success", "serving")
+        return value.strip().lower() in pass_words
     if isinstance(value, dict):
         status = value.get("status", "pass")
         return isinstance(status, str) and _may_pass(status)
