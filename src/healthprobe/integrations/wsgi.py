@@ -146,16 +146,14 @@ class HealthApp:
         management_reuse_port: bool = False,
         **options: Any,
     ) -> None:
-        self.handler = make_handler(health, **options)
-        self.management = management_listener(
+        self.handler, self.management, self.process = _parts(
             health,
-            management_port,
+            options,
+            poll=poll,
+            mark_started=mark_started,
+            port=management_port,
             host=management_host,
             reuse_port=management_reuse_port,
-            options=options,
-        )
-        self.process = ProcessStart(
-            health, poll=poll, mark_started=mark_started, management=self.management
         )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -182,16 +180,14 @@ class HealthMiddleware:
         **options: Any,
     ) -> None:
         self.app = app
-        self.handler = make_handler(health, **options)
-        self.management = management_listener(
+        self.handler, self.management, self.process = _parts(
             health,
-            management_port,
+            options,
+            poll=poll,
+            mark_started=mark_started,
+            port=management_port,
             host=management_host,
             reuse_port=management_reuse_port,
-            options=options,
-        )
-        self.process = ProcessStart(
-            health, poll=poll, mark_started=mark_started, management=self.management
         )
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -250,3 +246,22 @@ def serve(
     response = handler.handle(request)
     start_response(status_line(response), response.headers())
     return [] if response.head else [response.body]
+
+
+def _parts(
+    health: Health,
+    options: dict[str, Any],
+    *,
+    poll: bool,
+    mark_started: bool,
+    port: int | None,
+    host: str,
+    reuse_port: bool,
+) -> tuple[ProbeHandler, ManagementListener | None, ProcessStart]:
+    """What both WSGI apps are made of: the handler, the management listener, the process start."""
+    handler = make_handler(health, **options)
+    management = management_listener(
+        health, port, host=host, reuse_port=reuse_port, options=options
+    )
+    process = ProcessStart(health, poll=poll, mark_started=mark_started, management=management)
+    return handler, management, process
