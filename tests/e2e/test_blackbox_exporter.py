@@ -11,18 +11,13 @@ client, and the same ``probe_http_status_code``.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import REQUIRE_SERVICES, free_port, server_reachable
+from tests.e2e._blackbox import blackbox_exporter
 from tests.e2e._replicas import Replica, running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
@@ -59,47 +54,6 @@ PASSING = dict.fromkeys(PATHS, 200)
 FAILING = {**PASSING, "/readyz": 503, "/health": 503, "/readyz/flag": 503, "/health/flag": 503}
 
 
-def _exporter_binary() -> str:
-    path = shutil.which("prometheus-blackbox-exporter")
-    if path is None:
-        message = "prometheus-blackbox-exporter is not installed"
-        if REQUIRE_SERVICES:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
-@contextlib.contextmanager
-def _exporter(tmp_path: Path) -> Iterator[str]:
-    """The exporter on a free loopback port, stopped by its PID; yields its base URL."""
-    config = tmp_path / "blackbox.yml"
-    config.write_text(MODULES)
-    port = free_port()
-    log = tmp_path / "blackbox.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                _exporter_binary(), f"--config.file={config}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 15
-        while not server_reachable(port) and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            time.sleep(0.05)
-        assert server_reachable(port), log.read_text()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 def _metric(text: str, name: str) -> float:
     found = re.search(rf"^{name} (\S+)$", text, re.MULTILINE)
     assert found is not None, f"{name} missing from:\n{text}"
@@ -123,7 +77,7 @@ def _agree(client: httpx.Client, exporter: str, app: str, expected: dict[str, in
 def test_blackbox_exporter_agrees_with_probe_states(tmp_path: Path) -> None:
     flag = tmp_path / "fail-now"
     replica = Replica("app", {"HP_E2E_FLAG": str(flag), "HP_E2E_INTERVAL": "0.2"}, tmp_path)
-    with running(replica) as app, _exporter(tmp_path) as exporter:
+    with running(replica) as app, blackbox_exporter(tmp_path, MODULES) as exporter:
         app.wait_status("/readyz", 200, timeout=20.0)
         with httpx.Client(timeout=10.0) as client:
             _agree(client, exporter, app.base, PASSING)

@@ -19,19 +19,18 @@ any cell that differs from what the state means.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.e2e._blackbox import blackbox_exporter
 from tests.e2e._replicas import Replica, running
-from tests.e2e.test_blackbox_exporter import _exporter_binary
 from tests.e2e.test_haproxy_rolling_restart import _haproxy, _haproxy_running, _server_states
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -129,40 +128,6 @@ frontend web
     bind 127.0.0.1:{front}
     default_backend be_status
 {backends}"""
-
-
-@contextlib.contextmanager
-def _blackbox(tmp_path: Path) -> Iterator[str]:
-    import subprocess
-
-    from tests.conftest import server_reachable
-
-    config = tmp_path / "blackbox.yml"
-    config.write_text(BLACKBOX)
-    port = free_port()
-    log = tmp_path / "blackbox.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                _exporter_binary(), f"--config.file={config}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 15
-        while not server_reachable(port) and time.monotonic() < deadline:
-            assert proc.poll() is None, log.read_text()
-            time.sleep(0.05)
-        assert server_reachable(port), log.read_text()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
 
 
 def _success(client: httpx.Client, exporter: str, target: str, module: str) -> bool:
@@ -267,7 +232,7 @@ def test_every_consumer_reads_each_state_as_it_is(tmp_path: Path) -> None:
     with (
         running(app),
         _haproxy_running(config, front, tmp_path / "haproxy.log"),
-        _blackbox(tmp_path) as exporter,
+        blackbox_exporter(tmp_path, BLACKBOX) as exporter,
         httpx.Client(timeout=10.0) as client,
     ):
         app.wait_status("/readyz", 200, timeout=20.0)
