@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 
-from healthprobe._optional import MissingDependencyError
 from healthprobe.checks.http import HttpCheck
 from healthprobe.checks.mqtt import MqttCheck
 from healthprobe.checks.nats import NatsCheck
 from healthprobe.checks.rabbitmq import RabbitMQCheck
 from healthprobe.checks.redis import RedisCheck, SyncRedisCheck
+
+from ._drivers import assert_missing_driver_names_the_extra, drivers_imported_by
 
 MODULES = [
     "healthprobe.checks.redis",
@@ -39,21 +37,8 @@ CASES: list[tuple[str, list[str], Callable[[], object]]] = [
 def test_missing_driver_names_the_extra(
     extra: str, hidden: list[str], make: Callable[[], object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for module in hidden:
-        monkeypatch.setitem(sys.modules, module, None)  # "not installed"
-    with pytest.raises(MissingDependencyError, match=rf"pip install 'healthprobe\[{extra}\]'"):
-        make()
+    assert_missing_driver_names_the_extra(extra, hidden, make, monkeypatch)
 
 
 def test_importing_the_check_modules_imports_no_driver() -> None:
-    code = (
-        "import json, sys\n"
-        "import healthprobe\n"
-        f"for name in {MODULES!r}:\n"
-        "    __import__(name)\n"
-        f"print(json.dumps(sorted(m for m in {DRIVERS!r} if m in sys.modules)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert json.loads(out.stdout) == []
+    assert drivers_imported_by(MODULES, DRIVERS) == []

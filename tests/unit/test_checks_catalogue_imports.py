@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 
-from healthprobe._optional import MissingDependencyError
 from healthprobe.checks.etcd import EtcdCheck
 from healthprobe.checks.ldap import LdapCheck
 from healthprobe.checks.memcached import MemcachedCheck
@@ -17,6 +13,8 @@ from healthprobe.checks.ntp import NtpCheck
 from healthprobe.checks.smtp import SmtpCheck
 from healthprobe.checks.ssh import SshCheck
 from healthprobe.checks.zookeeper import ZooKeeperCheck
+
+from ._drivers import assert_missing_driver_names_the_extra, drivers_imported_by
 
 MODULES = [
     "healthprobe.checks.memcached",
@@ -43,10 +41,7 @@ CASES: list[tuple[str, list[str], Callable[[], object]]] = [
 def test_missing_driver_names_the_extra(
     extra: str, hidden: list[str], make: Callable[[], object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for module in hidden:
-        monkeypatch.setitem(sys.modules, module, None)  # "not installed"
-    with pytest.raises(MissingDependencyError, match=rf"pip install 'healthprobe\[{extra}\]'"):
-        make()
+    assert_missing_driver_names_the_extra(extra, hidden, make, monkeypatch)
 
 
 def test_the_ntp_check_needs_no_driver() -> None:
@@ -54,17 +49,7 @@ def test_the_ntp_check_needs_no_driver() -> None:
 
 
 def test_importing_the_check_modules_imports_no_driver() -> None:
-    code = (
-        "import json, sys\n"
-        "import healthprobe\n"
-        f"for name in {MODULES!r}:\n"
-        "    __import__(name)\n"
-        f"print(json.dumps(sorted(m for m in {DRIVERS!r} if m in sys.modules)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert json.loads(out.stdout) == []
+    assert drivers_imported_by(MODULES, DRIVERS) == []
 
 
 @pytest.mark.parametrize(
