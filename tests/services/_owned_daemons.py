@@ -174,33 +174,9 @@ class OwnedChrony(OwnedServer):
     def __init__(self, command: Sequence[str], port: int, workdir: Path) -> None:
         super().__init__("chronyd", command, port, workdir)
 
-    def start(self) -> None:
-        """Start it and wait (bounded) until it answers an NTP request."""
-        assert not self.running, "chronyd is already running"
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self.command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            if sntp_answers(self.port):
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"chronyd did not answer on port {self.port}: {self.log_text()}")
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    def ready(self) -> bool:
+        """It serves once it answers an NTP request (UDP: no port to connect to)."""
+        return sntp_answers(self.port)
 
     def requests_served(self) -> int:
         """NTP requests chronyd received, from its own statistics (``serverstats``)."""

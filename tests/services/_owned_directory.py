@@ -14,7 +14,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -101,24 +100,9 @@ class OwnedSshd(OwnedServer):
     sshd stops those children too, by their PIDs, as a host going down does.
     """
 
-    def start(self) -> None:
-        assert not self.running, "sshd is already running"
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self.command,
-                cwd=self.workdir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            if _banner(self.port):
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"sshd did not start on port {self.port}: {self.log_text()}")
+    def ready(self) -> bool:
+        """It serves once it sends its SSH banner."""
+        return _banner(self.port)
 
     def stop(self) -> None:
         process, self._process = self._process, None
@@ -206,26 +190,18 @@ def owned_sshd(workdir: Path, authorized_key: str) -> Iterator[OwnedSshd]:
         yield server
 
 
+ZOOKEEPER_START_TIMEOUT = 30.0
+
+
 class OwnedZooKeeper(OwnedServer):
     """A standalone ZooKeeper (Java) with the four-letter words it is asked."""
 
-    def start(self) -> None:
-        """Start it; wait (bounded: Java is slow to start) until it serves requests."""
-        assert not self.running, "zookeeper is already running"
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                self.command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + ZOOKEEPER_START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                break
-            # "imok" comes before the server serves; "srvr" answers only once it does.
-            if "Zookeeper version" in self.four_letters("srvr", quiet=True):
-                return
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"zookeeper did not start on port {self.port}: {self.log_text()}")
+    start_timeout = ZOOKEEPER_START_TIMEOUT  # Java is slow to start
+    poll_every = 0.1
+
+    def ready(self) -> bool:
+        """It serves once ``srvr`` answers ("imok" comes before the server serves)."""
+        return "Zookeeper version" in self.four_letters("srvr", quiet=True)
 
     def four_letters(self, word: str, *, quiet: bool = False) -> str:
         """The answer to a four-letter command (``""`` when quiet and unreachable)."""
@@ -248,7 +224,6 @@ class OwnedZooKeeper(OwnedServer):
 
 
 #: A JVM's start on a busy 2-core machine: typically 1-3 s, bounded here.
-ZOOKEEPER_START_TIMEOUT = 30.0
 
 
 @contextlib.contextmanager

@@ -42,20 +42,28 @@ class OwnedServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    #: How long start() waits for ready(), and how often it asks.
+    start_timeout = START_TIMEOUT
+    poll_every = 0.05
+
+    def ready(self) -> bool:
+        """True once the server serves; by default, when its port accepts connections."""
+        return server_reachable(self.port)
+
     def start(self) -> None:
-        """Start the process and wait (bounded) until its port accepts connections."""
+        """Start the process and wait (bounded by ``start_timeout``) until it is ``ready()``."""
         assert not self.running, f"{self.name} is already running"
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 self.command, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 break
-            if server_reachable(self.port):
+            if self.ready():
                 return
-            time.sleep(0.05)
+            time.sleep(self.poll_every)
         self.stop()
         raise RuntimeError(f"{self.name} did not start on port {self.port}: {self.log_text()}")
 
