@@ -90,3 +90,11 @@ def grade(value: float, warn: float | None, fail: float | None, *, higher_is_wor
     if trips(warn):
         return Status.WARN
     return Status.PASS
+
+
+def tripped(status: Status, warn: float | None, fail: float | None, unit: str = "") -> str:
+    """What to add to a graded reading's text: ``" (warn at 90%)"``, or ``""`` for a pass."""
+    if status is Status.PASS:
+        return ""
+    limit = fail if status is Status.FAIL else warn
+    return f" ({status.value} at {limit:g}{unit})"

@@ -16,7 +16,7 @@ from healthprobe.engine.errors import ConfigurationError
 from healthprobe.engine.result import CheckResult
 from healthprobe.engine.status import Status
 
-from ._levels import grade, option, thresholds, timeout_option
+from ._levels import grade, option, thresholds, timeout_option, tripped
 
 __all__ = ["FileAgeCheck", "InodesCheck", "WritableCheck"]
 
@@ -128,9 +128,7 @@ class InodesCheck:
         percent = round(100.0 * used / usable, 2) if usable else 100.0
         status = grade(percent, self.used_warn, self.used_fail, higher_is_worse=True)
         text = f"{percent:g}% of inodes used, {stats.f_favail} free"
-        if status is not Status.PASS:
-            limit = self.used_fail if status is Status.FAIL else self.used_warn
-            text += f" ({status.value} at {limit:g}%)"
+        text += tripped(status, self.used_warn, self.used_fail, "%")
         return CheckResult(
             status,
             text,

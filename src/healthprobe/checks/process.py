@@ -19,7 +19,7 @@ from healthprobe.engine.errors import ConfigurationError
 from healthprobe.engine.result import CheckResult
 from healthprobe.engine.status import Status
 
-from ._levels import grade, option, thresholds, timeout_option
+from ._levels import grade, option, thresholds, timeout_option, tripped
 
 __all__ = ["OpenFilesCheck", "ThreadsCheck"]
 
@@ -140,10 +140,7 @@ class ThreadsCheck:
         """One count graded against the thresholds."""
         count, source = self._count()
         status = grade(count, self.warn, self.fail, higher_is_worse=True)
-        text = f"{count} threads"
-        if status is not Status.PASS:
-            at = self.fail if status is Status.FAIL else self.warn
-            text += f" ({status.value} at {at:g})"
+        text = f"{count} threads" + tripped(status, self.warn, self.fail)
         return CheckResult(
             status,
             text,

@@ -14,10 +14,9 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from healthprobe._optional import require
-from healthprobe.checks._levels import grade, option, thresholds, timeout_option
+from healthprobe.checks._levels import grade, option, thresholds, timeout_option, tripped
 from healthprobe.engine.errors import ConfigurationError
 from healthprobe.engine.result import CheckResult
-from healthprobe.engine.status import Status
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,9 +43,7 @@ class _Threshold:
     def result(self, value: float, text: str, details: dict[str, Any]) -> CheckResult:
         """``text`` graded against the thresholds, with ``value`` observed."""
         status = grade(value, self.warn, self.fail, higher_is_worse=True)
-        if status is not Status.PASS:
-            limit = self.fail if status is Status.FAIL else self.warn
-            text += f" ({status.value} at {limit:g})"
+        text += tripped(status, self.warn, self.fail)
         return CheckResult(
             status, text, details=details, observed_value=value, observed_unit=self.unit
         )
