@@ -9,9 +9,9 @@ from prometheus_client.openmetrics import parser as openmetrics_parser
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from healthprobe import CheckResult, Health
+from healthprobe.http.query import wants_openmetrics
 from healthprobe.integrations.asgi import HealthApp
 from healthprobe.observability import History, collect, render_metrics
-from healthprobe.observe.metrics import wants_openmetrics
 
 #: What Prometheus 2.x/3.x sends by default (scrape_protocols).
 PROMETHEUS_ACCEPT = (

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import parse_qsl
 
 from .render_ietf import IETF_MEDIA_TYPE
 
-__all__ = ["FORMATS", "negotiate", "parse_query"]
+__all__ = ["FORMATS", "media_ranges", "negotiate", "parse_query", "wants_openmetrics"]
 
 FORMATS = ("json", "ietf", "text")
 _MAX_QUERY_FIELDS = 64
@@ -65,11 +66,34 @@ def negotiate(accept: str) -> str:
     if not accept or accept == "*/*":
         return "json"
     best, best_q = "json", -1.0
+    for media, q in media_ranges(accept):
+        fmt = _ACCEPT.get(media)
+        if fmt is not None and q > best_q and q > 0:
+            best, best_q = fmt, q
+    return best
+
+
+def wants_openmetrics(accept: str) -> bool:
+    """True when an ``Accept`` header prefers OpenMetrics to the 0.0.4 text (for ``/metrics``).
+
+    Prometheus asks for OpenMetrics first by default.  The preference is
+    read from the ``q`` values (``q=0`` refuses a type); a tie goes to
+    OpenMetrics, the type the scraper named.
+    """
+    best_openmetrics = best_text = 0.0
+    for media, q in media_ranges(accept[:2048]):
+        if media == "application/openmetrics-text":
+            best_openmetrics = max(best_openmetrics, q)
+        elif media in ("text/plain", "text/*", "*/*"):
+            best_text = max(best_text, q)
+    return best_openmetrics > 0 and best_openmetrics >= best_text
+
+
+def media_ranges(accept: str) -> Iterator[tuple[str, float]]:
+    """Each media range of an ``Accept`` header, lower-cased, with its ``q`` (1 by default,
+    0 when unreadable)."""
     for item in accept.split(","):
         media, *params = item.split(";")
-        fmt = _ACCEPT.get(media.strip().lower())
-        if fmt is None:
-            continue
         q = 1.0
         for param in params:
             name, _, value = param.partition("=")
@@ -78,6 +102,4 @@ def negotiate(accept: str) -> str:
                     q = float(value)
                 except ValueError:
                     q = 0.0
-        if q > best_q and q > 0:
-            best, best_q = fmt, q
-    return best
+        yield media.strip().lower(), q

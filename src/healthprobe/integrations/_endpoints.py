@@ -33,16 +33,13 @@ from healthprobe.http.endpoints import Endpoint
 from healthprobe.http.handler import ProbeHandler
 from healthprobe.http.messages import Request, Response, method_not_allowed
 from healthprobe.http.policy import Detail, DetailsPolicy
+from healthprobe.http.query import wants_openmetrics
 from healthprobe.observe.badge import CONTENT_SECURITY_POLICY as BADGE_CSP
 from healthprobe.observe.badge import CONTENT_TYPE as BADGE_CONTENT_TYPE
 from healthprobe.observe.badge import badge
 from healthprobe.observe.history import History
 from healthprobe.observe.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from healthprobe.observe.metrics import (
-    OPENMETRICS_CONTENT_TYPE,
-    render_metrics,
-    wants_openmetrics,
-)
+from healthprobe.observe.metrics import OPENMETRICS_CONTENT_TYPE, render_metrics
 from healthprobe.observe.otel import instrument_if_available
 from healthprobe.observe.status_page import CONTENT_TYPE as PAGE_CONTENT_TYPE
 from healthprobe.observe.status_page import status_page

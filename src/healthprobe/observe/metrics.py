@@ -37,8 +37,9 @@ check declares none.
 
 :func:`render` writes the Prometheus text format 0.0.4; with
 ``openmetrics=True`` the OpenMetrics 1.0 text (what Prometheus asks for
-first, by ``Accept``): counters are declared without their ``_total``, the
-info family as ``info``, and the exposition ends with ``# EOF``.
+first, by ``Accept``; the HTTP layer decides, ``http.query.wants_openmetrics``):
+counters are declared without their ``_total``, the info family as ``info``,
+and the exposition ends with ``# EOF``.
 
 The probe metrics say what the probe endpoints would answer now: the
 checks' last readings with the process's lifecycle folded in (readiness is
@@ -71,7 +72,6 @@ __all__ = [
     "probe_report",
     "render",
     "render_metrics",
-    "wants_openmetrics",
 ]
 
 #: The Content-Type of the text exposition format 0.0.4.
@@ -254,32 +254,6 @@ def render_metrics(
 ) -> str:
     """``render(collect(health, history, info=info))``: the body of a ``/metrics`` response."""
     return render(collect(health, history, info=info), openmetrics=openmetrics)
-
-
-def wants_openmetrics(accept: str) -> bool:
-    """True when an ``Accept`` header prefers OpenMetrics to the 0.0.4 text.
-
-    Prometheus asks for OpenMetrics first by default.  The preference is
-    read from the ``q`` values (``q=0`` refuses a type); a tie goes to
-    OpenMetrics, the type the scraper named.
-    """
-    best_openmetrics = best_text = 0.0
-    for item in accept[:2048].split(","):
-        media, _, params = item.partition(";")
-        media = media.strip().lower()
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media == "application/openmetrics-text":
-            best_openmetrics = max(best_openmetrics, quality)
-        elif media in ("text/plain", "text/*", "*/*"):
-            best_text = max(best_text, quality)
-    return best_openmetrics > 0 and best_openmetrics >= best_text
 
 
 def _timestamp(value: object) -> float | None:
